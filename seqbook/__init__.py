@@ -1,0 +1,13 @@
+"""seqbook: the shared code of the Sequence Models course book.
+
+Modules, named for what they hold:
+- ``cells``: reference recurrent cells in numpy, in the book's notation;
+- ``gradients``: gradient checks, clipping, gradients through time;
+- ``data``: the data the book trains on (generated, or shipped in a PyPI package);
+- ``models``: small torch models and training loops for the experiments;
+- ``plots`` and ``widgets``: figures and explorer widgets for the labs;
+- ``checks``: the tests behind every graded exercise;
+- ``lab``: reproducible set-up for a lab.
+"""
+
+__version__ = "0.1.0"

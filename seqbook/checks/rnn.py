@@ -1,0 +1,352 @@
+"""Checks for Chapter 1's exercises: rnn_cell_forward, rnn_forward, rnn_cell_backward,
+clip_gradient_norm and vanishing_horizon.
+
+Public checks isolate one term at a time (zero inputs, zero state, zero bias) so that
+the message can say which term is wrong; hidden checks try other sizes and edge cases.
+"""
+
+import numpy as np
+
+from seqbook import cells, gradients
+from seqbook.checks import (
+    ExerciseFailure,
+    call_student,
+    diagnose,
+    expect_array,
+)
+
+TRANSPOSE_HINT = (
+    "A shape mismatch usually means a missing transpose: W_xh has shape (H, D) and x has "
+    "shape (B, D), so the input term is x @ W_xh.T (and the recurrent term hidden_prev @ W_hh.T)."
+)
+
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _cell_case(rng, batch, input_size, hidden_size):
+    weights = cells.random_rnn_weights(input_size, hidden_size, rng)
+    weights["b_h"] = rng.uniform(-0.5, 0.5, size=hidden_size)
+    x = rng.standard_normal((batch, input_size))
+    hidden_prev = rng.uniform(-1, 1, size=(batch, hidden_size))
+    return x, hidden_prev, weights
+
+
+def _cell_mistakes(x, hidden_prev, W_xh, W_hh, b_h):
+    """What the typical wrong versions of equation (1.1) return."""
+    pre = x @ W_xh.T + hidden_prev @ W_hh.T + b_h
+    mistakes = {
+        "the values match sigmoid, not tanh. The RNN cell squashes with np.tanh, into "
+        "(-1, 1).": _sigmoid(pre),
+        "the values are not squashed: apply np.tanh to the sum.": pre,
+        "the values match ReLU, not tanh: use np.tanh.": np.maximum(pre, 0.0),
+        "the bias b_h is missing from the sum.": np.tanh(x @ W_xh.T + hidden_prev @ W_hh.T),
+        "the recurrent term W_hh h_{t-1} is missing: the previous hidden state must feed "
+        "in.": np.tanh(x @ W_xh.T + b_h),
+        "the input term W_xh x_t is missing.": np.tanh(hidden_prev @ W_hh.T + b_h),
+    }
+    if W_xh.shape[0] == W_xh.shape[1]:
+        mistakes[
+            "the weights are used untransposed. With a batch stored as rows, W_xh x_t "
+            "becomes x @ W_xh.T (W_xh has shape (H, D))."
+        ] = np.tanh(x @ W_xh + hidden_prev @ W_hh + b_h)
+        mistakes[
+            "W_hh is used untransposed: the recurrent term is hidden_prev @ W_hh.T."
+        ] = np.tanh(x @ W_xh.T + hidden_prev @ W_hh + b_h)
+        mistakes["W_xh is used untransposed: the input term is x @ W_xh.T."] = np.tanh(
+            x @ W_xh + hidden_prev @ W_hh.T + b_h
+        )
+    if x.shape[1] == hidden_prev.shape[1]:
+        mistakes["W_xh and W_hh are swapped."] = np.tanh(x @ W_hh.T + hidden_prev @ W_xh.T + b_h)
+    return mistakes
+
+
+def _check_cell(student, x, hidden_prev, weights, what):
+    result = call_student(student, x, hidden_prev, weights["W_xh"], weights["W_hh"],
+                          weights["b_h"], name="rnn_cell_forward", hint=TRANSPOSE_HINT)
+    B, H = hidden_prev.shape
+    result = expect_array(result, (B, H), f"rnn_cell_forward's output ({what})")
+    expected = cells.rnn_cell_forward(x, hidden_prev, **weights)
+    diagnose(result, expected, _cell_mistakes(x, hidden_prev, **weights), what)
+
+
+def rnn_cell_forward_public(student):
+    """Bias alone, input alone, state alone, then everything, at B=3, D=4, H=5."""
+    rng = np.random.default_rng(101)
+    x, hidden_prev, weights = _cell_case(rng, batch=3, input_size=4, hidden_size=5)
+    zero_x, zero_h = np.zeros_like(x), np.zeros_like(hidden_prev)
+    only_bias = dict(weights)
+    _check_cell(student, zero_x, zero_h, only_bias, "with x = 0 and h_prev = 0 (bias only)")
+    no_bias = dict(weights, b_h=np.zeros(5))
+    _check_cell(student, x, zero_h, no_bias, "with h_prev = 0 and b_h = 0 (input term only)")
+    _check_cell(student, zero_x, hidden_prev, no_bias, "with x = 0 and b_h = 0 (recurrent "
+                "term only)")
+    _check_cell(student, x, hidden_prev, weights, "on a batch of 3 with D = 4, H = 5")
+    square = cells.random_rnn_weights(5, 5, rng)
+    square_x = rng.standard_normal((3, 5))
+    _check_cell(student, square_x, hidden_prev, square, "with D = H = 5 (square weights)")
+
+
+def rnn_cell_forward_hidden(student):
+    """Other sizes: a single example, a single unit, a wide layer, large inputs."""
+    rng = np.random.default_rng(202)
+    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (7, 2, 9), (16, 10, 6)]:
+        x, hidden_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
+        _check_cell(student, x, hidden_prev, weights,
+                    f"with B = {batch}, D = {input_size}, H = {hidden_size}")
+    x, hidden_prev, weights = _cell_case(rng, 4, 3, 3)
+    big = 50 * x
+    result = call_student(student, big, hidden_prev, weights["W_xh"], weights["W_hh"],
+                          weights["b_h"], name="rnn_cell_forward")
+    result = expect_array(result, (4, 3), "rnn_cell_forward's output for large inputs")
+    if np.abs(result).max() > 1.0:
+        raise ExerciseFailure("for large inputs the hidden state left (-1, 1): apply np.tanh.")
+
+
+def _forward_case(rng, batch, length, input_size, hidden_size):
+    weights = cells.random_rnn_weights(input_size, hidden_size, rng)
+    xs = rng.standard_normal((batch, length, input_size))
+    hidden0 = rng.uniform(-1, 1, size=(batch, hidden_size))
+    return xs, hidden0, weights
+
+
+def _check_forward(student, xs, hidden0, weights, what):
+    B, T, _ = xs.shape
+    H = hidden0.shape[1]
+    result = call_student(student, xs, hidden0, weights["W_xh"], weights["W_hh"],
+                          weights["b_h"], name="rnn_forward")
+    if result is not None and np.shape(result) == (B, H) and T > 1:
+        raise ExerciseFailure(
+            f"rnn_forward returned shape {(B, H)}, one hidden state. Return all of them, "
+            f"h_1 ... h_T, stacked along axis 1: shape (B, T, H) = {(B, T, H)}."
+        )
+    if result is not None and np.shape(result) == (T, B, H) and T != B:
+        raise ExerciseFailure(
+            f"rnn_forward returned shape {(T, B, H)}, time first. The book is batch-first: "
+            f"stack along axis=1 to get (B, T, H) = {(B, T, H)}."
+        )
+    result = expect_array(result, (B, T, H), f"rnn_forward's output ({what})")
+    expected = cells.rnn_forward(xs, hidden0, **weights)
+    zeros = np.zeros_like(hidden0)
+    mistakes = {
+        "the initial state hidden0 is ignored: start the loop from hidden = hidden0.":
+            cells.rnn_forward(xs, zeros, **weights),
+        "the hidden state is not carried from step to step: each step must be fed the "
+        "previous step's output, not hidden0 again.": np.stack(
+            [cells.rnn_cell_forward(xs[:, t], hidden0, **weights) for t in range(T)], axis=1
+        ),
+        "the states are shifted by one step: position t should hold h_t (after reading "
+        "x_t), so do not store h_0, and do include h_T.": np.concatenate(
+            [hidden0[:, None], expected[:, :-1]], axis=1
+        ),
+    }
+    diagnose(result, expected, mistakes, what)
+
+
+def rnn_forward_public(student):
+    """A batch of 2 sequences of length 6, D = 3, H = 4, with a non-zero h_0."""
+    rng = np.random.default_rng(303)
+    xs, hidden0, weights = _forward_case(rng, batch=2, length=6, input_size=3, hidden_size=4)
+    _check_forward(student, xs, hidden0, weights, "B = 2, T = 6, D = 3, H = 4")
+
+
+def rnn_forward_hidden(student):
+    """Length one, a single sequence, long sequences, and B = T."""
+    rng = np.random.default_rng(404)
+    for batch, length, input_size, hidden_size in [(1, 1, 2, 3), (1, 9, 1, 1), (5, 50, 4, 8),
+                                                   (4, 4, 4, 4)]:
+        xs, hidden0, weights = _forward_case(rng, batch, length, input_size, hidden_size)
+        _check_forward(student, xs, hidden0, weights,
+                       f"B = {batch}, T = {length}, D = {input_size}, H = {hidden_size}")
+
+
+BACKWARD_KEYS = ("x", "hidden_prev", "W_xh", "W_hh", "b_h")
+
+
+def _torch_cell_gradients(d_hidden, x, hidden_prev, weights):
+    """The gradients of sum(d_hidden * h_t) by torch autograd: an independent reference."""
+    import torch
+
+    tensors = {
+        "x": torch.tensor(x, requires_grad=True),
+        "hidden_prev": torch.tensor(hidden_prev, requires_grad=True),
+        "W_xh": torch.tensor(weights["W_xh"], requires_grad=True),
+        "W_hh": torch.tensor(weights["W_hh"], requires_grad=True),
+        "b_h": torch.tensor(weights["b_h"], requires_grad=True),
+    }
+    hidden = torch.tanh(tensors["x"] @ tensors["W_xh"].T
+                        + tensors["hidden_prev"] @ tensors["W_hh"].T + tensors["b_h"])
+    (hidden * torch.tensor(d_hidden)).sum().backward()
+    return {key: tensor.grad.numpy() for key, tensor in tensors.items()}
+
+
+def _check_backward(student, rng, batch, input_size, hidden_size, what):
+    x, hidden_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
+    hidden = cells.rnn_cell_forward(x, hidden_prev, **weights)
+    d_hidden = rng.standard_normal((batch, hidden_size))
+    result = call_student(student, d_hidden, x, hidden_prev, hidden, weights["W_xh"],
+                          weights["W_hh"], name="rnn_cell_backward")
+    if result is None or result is Ellipsis:
+        raise ExerciseFailure("rnn_cell_backward returned None: return the dict of gradients.")
+    if not isinstance(result, dict):
+        raise ExerciseFailure(
+            f"rnn_cell_backward should return a dict with keys {BACKWARD_KEYS}; got "
+            f"{type(result).__name__}."
+        )
+    missing = [key for key in BACKWARD_KEYS if key not in result]
+    if missing:
+        raise ExerciseFailure(f"the returned dict has no entry for {missing}; it needs all of "
+                              f"{BACKWARD_KEYS}.")
+    expected = _torch_cell_gradients(d_hidden, x, hidden_prev, weights)
+    d_pre = d_hidden * (1 - hidden**2)
+    no_tanh = d_hidden
+    shapes = {"x": x.shape, "hidden_prev": hidden_prev.shape, "W_xh": weights["W_xh"].shape,
+              "W_hh": weights["W_hh"].shape, "b_h": weights["b_h"].shape}
+    mistakes_by_key = {
+        "x": {"forgot the tanh derivative (1 - h_t**2) before multiplying by W_xh.":
+              no_tanh @ weights["W_xh"]},
+        "hidden_prev": {"forgot the tanh derivative (1 - h_t**2).": no_tanh @ weights["W_hh"]},
+        "W_xh": {
+            "forgot the tanh derivative: multiply d_hidden by (1 - h_t**2) first.":
+                no_tanh.T @ x,
+            "averaged over the batch: the weight gradient is a sum over the examples, "
+            "d_pre.T @ x.": d_pre.T @ x / batch,
+        },
+        "W_hh": {
+            "forgot the tanh derivative: multiply d_hidden by (1 - h_t**2) first.":
+                no_tanh.T @ hidden_prev,
+            "used h_t where h_{t-1} belongs: W_hh multiplies the previous state.":
+                d_pre.T @ hidden,
+        },
+        "b_h": {
+            "forgot the tanh derivative (1 - h_t**2).": no_tanh.sum(axis=0),
+            "averaged over the batch: sum d_pre over axis 0 instead.": d_pre.mean(axis=0),
+        },
+    }
+    for key in BACKWARD_KEYS:
+        gradient = result[key]
+        if np.shape(gradient) != shapes[key] and np.shape(gradient) == shapes[key][::-1]:
+            raise ExerciseFailure(
+                f"the gradient for {key} has shape {np.shape(gradient)}, the transpose of "
+                f"{key}'s shape {shapes[key]}: a gradient has the shape of what it is the "
+                "gradient of."
+            )
+        gradient = expect_array(gradient, shapes[key], f"the gradient for {key}")
+        diagnose(gradient, expected[key], mistakes_by_key.get(key, {}),
+                 f"the gradient for {key} ({what})", tolerance=1e-7)
+
+
+def rnn_cell_backward_public(student):
+    """Compares every gradient with torch autograd at B = 3, D = 4, H = 5."""
+    _check_backward(student, np.random.default_rng(505), 3, 4, 5, "B = 3, D = 4, H = 5")
+
+
+def rnn_cell_backward_hidden(student):
+    """Other sizes, a single example and square weights."""
+    rng = np.random.default_rng(606)
+    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (6, 5, 5), (10, 2, 7)]:
+        _check_backward(student, rng, batch, input_size, hidden_size,
+                        f"B = {batch}, D = {input_size}, H = {hidden_size}")
+
+
+def _check_clip(student, grads, max_norm, what):
+    originals = [g.copy() for g in grads]
+    result = call_student(student, grads, max_norm, name="clip_gradient_norm")
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise ExerciseFailure(
+            "clip_gradient_norm should return a pair (clipped, total_norm); got "
+            f"{type(result).__name__}."
+        )
+    clipped, total_norm = result
+    if any(not np.array_equal(g, o) for g, o in zip(grads, originals)):
+        raise ExerciseFailure("clip_gradient_norm changed the arrays it was given: build new "
+                              "arrays (g * factor) instead of scaling in place.")
+    expected, expected_norm = gradients.clip_gradient_norm(originals, max_norm)
+    if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
+        raise ExerciseFailure(f"the clipped gradients should be a list of {len(grads)} arrays.")
+    try:
+        total_norm = float(total_norm)
+    except (TypeError, ValueError):
+        raise ExerciseFailure("total_norm should be a number, the norm before clipping.")
+    per_array = [np.sqrt(np.sum(g**2)) for g in originals]
+    if not np.isclose(total_norm, expected_norm, rtol=1e-9):
+        if any(np.isclose(total_norm, n) for n in per_array):
+            raise ExerciseFailure(f"{what}: total_norm is one array's norm; it is the norm of "
+                                  "all arrays together, sqrt of the sum of all squares.")
+        if np.isclose(total_norm, np.sqrt(sum(np.sum(g**2) for g in expected))):
+            raise ExerciseFailure(f"{what}: total_norm is the norm after clipping; return the "
+                                  "norm before clipping.")
+        raise ExerciseFailure(f"{what}: total_norm is {total_norm:.6g}, expected "
+                              f"{expected_norm:.6g}.")
+    per_array_clipped = [g * min(1.0, max_norm / n) if n > 0 else g
+                         for g, n in zip(originals, per_array)]
+    for index, (mine, right) in enumerate(zip(clipped, expected)):
+        mine = expect_array(mine, right.shape, f"clipped array {index}")
+        diagnose(mine, right, {
+            "each array was clipped on its own. Algorithm 1 rescales all gradients by one "
+            "common factor, max_norm / total_norm.": per_array_clipped[index],
+            "the gradients were rescaled to max_norm even though their norm was below it: "
+            "only clip when total_norm > max_norm.": right * max_norm / max(expected_norm,
+                                                                            1e-300),
+        }, f"{what}, array {index}", tolerance=1e-9)
+
+
+def clip_gradient_norm_public(student):
+    """Below the threshold nothing changes; above it, one common factor; like torch."""
+    rng = np.random.default_rng(707)
+    small = [0.01 * rng.standard_normal((3, 2)), 0.01 * rng.standard_normal(4)]
+    _check_clip(student, small, 1.0, "when the norm is below max_norm")
+    big = [5 * rng.standard_normal((3, 2)), rng.standard_normal(4)]
+    _check_clip(student, big, 1.0, "when the norm is above max_norm")
+
+
+def clip_gradient_norm_hidden(student):
+    """Many arrays, all-zero gradients, and a single scalar-like array."""
+    rng = np.random.default_rng(808)
+    _check_clip(student, [rng.standard_normal((4, 4)) for _ in range(6)], 0.5, "six arrays")
+    _check_clip(student, [np.zeros((2, 2)), np.zeros(3)], 1.0, "all-zero gradients")
+    _check_clip(student, [np.array([30.0])], 2.0, "one array holding 30")
+
+
+def _check_horizon(student, sigma, tolerance):
+    result = call_student(student, sigma, tolerance, name="vanishing_horizon", none_ok=True)
+    expected = gradients.vanishing_horizon(sigma, tolerance)
+    case = f"vanishing_horizon({sigma}, {tolerance})"
+    if expected is None:
+        if result is not None:
+            raise ExerciseFailure(
+                f"{case} should be None: with sigma >= 1 the bound sigma**k never shrinks, so "
+                "it guarantees nothing."
+            )
+        return
+    if result is None or result is Ellipsis:
+        raise ExerciseFailure(
+            f"{case} returned None, but sigma < 1 here, so there is a horizon. If you have "
+            "not started yet, replace the `...` with your code; None is only for sigma >= 1."
+        )
+    if isinstance(result, float) and result != int(result):
+        raise ExerciseFailure(f"{case} returned {result}, not a whole number of steps.")
+    if not isinstance(result, (int, np.integer, float)):
+        raise ExerciseFailure(f"{case} should return an int; got {type(result).__name__}.")
+    k = int(result)
+    if k < 1:
+        raise ExerciseFailure(f"{case} returned {k}: the horizon counts steps back, k >= 1.")
+    if sigma**k >= tolerance:
+        raise ExerciseFailure(f"{case} returned {k}, but sigma**{k} = {sigma**k:.3g} is not "
+                              f"yet below {tolerance}: one step too early or more.")
+    if k != expected:
+        raise ExerciseFailure(f"{case} returned {k}, too late: already sigma**{expected} = "
+                              f"{sigma**expected:.3g} < {tolerance}. Return the smallest k.")
+
+
+def vanishing_horizon_public(student):
+    for sigma, tolerance in [(0.5, 1e-3), (0.9, 1e-3), (1.2, 1e-3)]:
+        _check_horizon(student, sigma, tolerance)
+
+
+def vanishing_horizon_hidden(student):
+    for sigma, tolerance in [(0.99, 1e-2), (0.1, 0.5), (1.0, 1e-3), (0.95, 1e-6),
+                             (0.3, 2.0), (0.9, 0.81)]:
+        _check_horizon(student, sigma, tolerance)
+

@@ -1,0 +1,96 @@
+"""Plots the labs and widgets share. Each function draws on a given matplotlib axis
+and returns the numbers it drew, so tests can check what a reader would see."""
+
+import functools
+
+import numpy as np
+from matplotlib.ticker import NullLocator
+
+from seqbook.gradients import gradient_norm_by_lag
+
+
+@functools.lru_cache(maxsize=16)
+def _reference_ratio(scale, steps):
+    """The faint reference curves never change: compute each once."""
+    return gradient_norm_by_lag(scale, steps=steps)["ratio"]
+
+
+def repeated_multiply(factor, steps, squash, start=0.5):
+    """The values v_0 ... v_steps of v_k = factor * v_{k-1}, or tanh of it when ``squash``."""
+    values = [start]
+    for _ in range(steps):
+        value = factor * values[-1]
+        values.append(float(np.tanh(value)) if squash else value)
+    return np.array(values)
+
+
+def draw_squashing(ax, factor, steps, squash):
+    """Plot a value multiplied by ``factor`` again and again, with and without tanh."""
+    plain = repeated_multiply(factor, steps, squash=False)
+    squashed = repeated_multiply(factor, steps, squash=True)
+    ax.plot(plain, "o-", color="tab:red", alpha=1.0 if not squash else 0.25,
+            label=f"v ← {factor:g}·v (no squashing)")
+    ax.plot(squashed, "o-", color="tab:blue", alpha=1.0 if squash else 0.25,
+            label=f"v ← tanh({factor:g}·v)")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost a lot of drawing time
+    ax.axhspan(-1, 1, color="tab:blue", alpha=0.08)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("value (symmetric log scale)")
+    ax.set_title("Repeated multiplication, with and without tanh")
+    ax.legend(loc="upper left")
+    shown = squashed if squash else plain
+    return {"values": shown, "final": float(shown[-1])}
+
+
+def draw_gradient_by_lag(ax, scale, steps=50, reference_scales=(0.9, 2.0)):
+    """Plot ||dL/dh_{T-k}|| / ||dL/dh_T|| against the lag k, log scale."""
+    for reference in reference_scales:
+        if abs(reference - scale) > 1e-9:
+            ratio = _reference_ratio(reference, steps)
+            ax.plot(ratio, color="gray", alpha=0.4, lw=1)
+            ax.annotate(f"scale {reference:g}", (0.8 * steps, ratio[int(0.8 * steps)]),
+                        color="gray", fontsize=8, va="bottom")
+    result = gradient_norm_by_lag(scale, steps=steps)
+    ratio = result["ratio"]
+    colour = "tab:red" if ratio[-1] > 1 else "tab:blue"
+    ax.plot(ratio, color=colour, lw=2.5, label=f"largest singular value of W_hh = {scale:.2f}")
+    ax.axhline(1.0, color="black", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(1e-12, 1e8)
+    ax.set_xlabel("lag k (steps back from the end)")
+    ax.set_ylabel("gradient size, relative to lag 0")
+    ax.set_title("Gradient through time")
+    ax.legend(loc="lower left", fontsize=8)
+    return {"ratio": ratio, "weight_gradient_norm": result["weight_gradient_norm"]}
+
+
+def draw_update_size(ax, weight_gradient_norm, clip, threshold):
+    """Bar chart of the update's size before and after clipping (Algorithm 1)."""
+    after = min(weight_gradient_norm, threshold) if clip else weight_gradient_norm
+    ax.bar(["before clipping", "after clipping" if clip else "no clipping"],
+           [weight_gradient_norm, after], color=["tab:gray", "tab:green"])
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(1e-2, 1e6)
+    ax.set_ylabel("‖dL/dW_hh‖")
+    ax.set_title("Size of the update step")
+    return {"before": weight_gradient_norm, "after": after}
+
+
+def draw_losses(ax, curves, baseline=None, baseline_label="baseline", xlabel="training step",
+                ylabel="loss"):
+    """Plot named loss curves: ``curves`` maps a label to (steps, values).
+
+    Returns:
+        A dict from each label to its last plotted value.
+    """
+    for label, (steps, values) in curves.items():
+        ax.plot(steps, values, label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color="black", ls="--", lw=1, label=baseline_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return {label: float(values[-1]) for label, (_, values) in curves.items()}

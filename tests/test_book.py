@@ -1,0 +1,48 @@
+"""The book builds with no Sphinx warning, from the committed notebook outputs, and the
+HTML holds each chapter's reading and lab with figures and saved widget state."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CHAPTERS, ROOT
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = pathlib.Path(sys.executable).parent / "jupyter-book"
+    completed = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "-W", "-n",
+         "--keep-going"],
+        capture_output=True, text=True, timeout=900,
+    )
+    log = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"the book build failed:\n{log[-5000:]}"
+    assert "WARNING" not in log, f"the build printed a warning:\n{log[-5000:]}"
+    return out / "_build" / "html"
+
+
+def test_front_matter_pages_exist(html):
+    for page in ["book/intro", "book/how_to_use", "book/notation", "book/bibliography"]:
+        assert (html / f"{page}.html").exists(), f"{page} is missing from the built book"
+    assert "Pascanu" in (html / "book" / "bibliography.html").read_text()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_reading_has_equations_figures_and_a_link_to_the_lab(chapter, html):
+    page = (html / "book" / f"{chapter}.html").read_text()
+    assert "\\tag{" in page or "\\(" in page, "no math on the reading page"
+    assert "<img" in page, "the reading has no figure"
+    assert f"lessons/{chapter}.html" in page, "the reading does not link to its lab"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_lab_is_rendered_from_committed_outputs_with_widgets(chapter, html):
+    page = (html / "lessons" / f"{chapter}.html").read_text()
+    assert "application/vnd.jupyter.widget-state+json" in page, "no saved widget state"
+    assert "application/vnd.jupyter.widget-view+json" in page, "no widget views"
+    assert "data:image/png" in page or ".png" in page, "the lab page has no figures"
+    assert f"book/{chapter}.html" in page, "the lab does not link back to its reading"

@@ -1,0 +1,140 @@
+"""Grading with otter-grader: the instructor notebook scores full marks, the untouched
+student notebook scores zero without an error, and a typical wrong answer to each
+exercise loses that exercise's points with a message that names the mistake."""
+
+import hashlib
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from seqbook import assignments
+from tests.conftest import CHAPTERS, ROOT
+
+# One typical wrong answer per exercise, and words its feedback must contain.
+WRONG_ANSWERS = {
+    "01_rnn": {
+        "rnn_cell_forward": ('''
+def rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h):
+    pre_activation = x @ W_xh.T + hidden_prev @ W_hh.T + b_h
+    return 1 / (1 + np.exp(-pre_activation))  # sigmoid where tanh belongs
+''', "sigmoid, not tanh"),
+        "rnn_forward": ('''
+def rnn_forward(xs, hidden0, W_xh, W_hh, b_h):
+    hidden = hidden0
+    for t in range(xs.shape[1]):
+        hidden = cells.rnn_cell_forward(xs[:, t], hidden, W_xh, W_hh, b_h)
+    return hidden  # only the last state
+''', "one hidden state"),
+        "rnn_cell_backward": ('''
+def rnn_cell_backward(d_hidden, x, hidden_prev, hidden, W_xh, W_hh):
+    d_pre = d_hidden  # forgot the tanh derivative
+    return {"x": d_pre @ W_xh, "hidden_prev": d_pre @ W_hh, "W_xh": d_pre.T @ x,
+            "W_hh": d_pre.T @ hidden_prev, "b_h": d_pre.sum(axis=0)}
+''', "tanh derivative"),
+        "clip_gradient_norm": ('''
+def clip_gradient_norm(grads, max_norm):
+    total_norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    clipped = [g * min(1.0, max_norm / np.sqrt(np.sum(g**2))) for g in grads]  # per array
+    return clipped, total_norm
+''', "clipped on its own"),
+        "vanishing_horizon": ('''
+def vanishing_horizon(largest_singular_value, tolerance):
+    import math
+    if largest_singular_value >= 1:
+        return None
+    return math.floor(math.log(tolerance) / math.log(largest_singular_value))  # one short
+''', "one step too early"),
+    },
+}
+
+
+def digest(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def assigned(tmp_path_factory):
+    """otter assign output (student/, autograder/ with the zip) for every chapter."""
+    out = {}
+    for chapter in CHAPTERS:
+        work = tmp_path_factory.mktemp(f"assign_{chapter}")
+        master = ROOT / "solutions" / f"{chapter}.ipynb"
+        dist = assignments.run_otter_assign(master, work / "dist")
+        out[chapter] = {
+            "zip": next((dist / "autograder").glob("*.zip")),
+            "solution": dist / "autograder" / f"{chapter}.ipynb",
+        }
+    return out
+
+
+def otter_run(zip_path, notebook, tmp_path):
+    """Grade one notebook with `otter run`; returns {question: (score, max, output)}."""
+    submission = tmp_path / "submission" / notebook.name
+    submission.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook, submission)
+    before = digest(submission)
+    results = tmp_path / "results"
+    results.mkdir(exist_ok=True)
+    otter = pathlib.Path(sys.executable).parent / "otter"
+    completed = subprocess.run(
+        [str(otter), "run", "-a", str(zip_path), "-o", str(results), str(submission)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert digest(submission) == before, "grading changed the submitted notebook"
+    report = json.loads((results / "results.json").read_text())
+    return {test["name"]: (test.get("score"), test.get("max_score"), test.get("output", ""))
+            for test in report["tests"] if test["name"] != "Public Tests"}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
+    scores = otter_run(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
+    assert scores, "otter reported no questions"
+    for question, (score, maximum, output) in scores.items():
+        assert score == maximum, f"{question}: {score}/{maximum}\n{output}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_untouched_student_notebook_scores_zero(chapter, assigned, tmp_path):
+    scores = otter_run(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
+                       tmp_path)
+    for question, (score, maximum, output) in scores.items():
+        assert maximum > 0
+        assert score == 0, f"{question} scored {score} with no answer written"
+        assert "Replace the `...`" in output or "not written yet" in output, output
+
+
+def fill_answers(notebook, answers):
+    """Replace the answer cells that define the named functions; returns the count."""
+    replaced = 0
+    for cell in notebook.cells:
+        if "otter_answer_cell" not in cell.metadata.get("tags", []):
+            continue
+        for name, (source, _) in answers.items():
+            if f"def {name}(" in cell.source:
+                cell.source = source.strip()
+                replaced += 1
+    return replaced
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_wrong_answers_lose_points_with_a_helpful_message(chapter, assigned, tmp_path):
+    answers = WRONG_ANSWERS.get(chapter)
+    assert answers, f"add typical wrong answers for {chapter} to WRONG_ANSWERS"
+    lesson = nbformat.read(ROOT / "lessons" / f"{chapter}.ipynb", as_version=4)
+    assert fill_answers(lesson, answers) == len(answers)
+    wrong = tmp_path / "wrong" / f"{chapter}.ipynb"
+    wrong.parent.mkdir()
+    nbformat.write(lesson, wrong)
+    scores = otter_run(assigned[chapter]["zip"], wrong, tmp_path)
+    assert set(answers) <= set(scores), f"exercises without wrong answers: {set(scores)}"
+    for question, (_, message) in answers.items():
+        score, maximum, output = scores[question]
+        assert score < maximum, f"{question}: a wrong answer kept full marks"
+        assert message in output, f"{question}: feedback lacks {message!r}:\n{output}"

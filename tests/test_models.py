@@ -1,0 +1,150 @@
+"""Tests for seqbook.models: the torch models and training loops, kept small and fast."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from seqbook import data, models
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny tensors: one thread is faster, and immune to other processes' load."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def names():
+    return data.first_names()[::6]  # about 300 names
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return data.CharVocabulary(data.first_names())
+
+
+@pytest.fixture(scope="module")
+def pairs(names, vocab):
+    return data.name_training_pairs(names, vocab)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_char_model_shapes(cell):
+    torch.manual_seed(0)
+    model = models.CharModel(vocab_size=7, hidden_size=5, cell=cell)
+    ids = torch.tensor([[0, 3, 6, 2], [0, 1, -1, -1]])  # padding -1 is accepted
+    logits, state = model(ids)
+    assert logits.shape == (2, 4, 7)
+    # feeding the state back in continues the sequence
+    more, _ = model(torch.tensor([[4], [5]]), state)
+    assert more.shape == (2, 1, 7)
+    whole, _ = model(torch.tensor([[0, 3, 6, 2, 4]]))
+    torch.testing.assert_close(more[0, 0], whole[0, -1])
+
+
+def test_masked_cross_entropy_ignores_padding():
+    torch.manual_seed(1)
+    logits = torch.randn(3, 5, 6)
+    targets = torch.tensor([[1, 2, 0, -1, -1], [4, 0, -1, -1, -1], [5, 5, 1, 2, 0]])
+    keep = targets != -1
+    expected = torch.nn.functional.cross_entropy(logits[keep], targets[keep])
+    result = models.masked_cross_entropy(logits, targets)
+    torch.testing.assert_close(result, expected)
+    # whatever the logits at padded positions, the loss does not change
+    changed = logits.clone()
+    changed[~keep] = 100 * torch.randn(int((~keep).sum()), 6)
+    torch.testing.assert_close(models.masked_cross_entropy(changed, targets), expected)
+
+
+def test_masked_cross_entropy_uniform_logits_give_log_v():
+    logits = torch.zeros(2, 3, 8)
+    targets = torch.tensor([[1, 2, -1], [7, -1, -1]])
+    assert models.masked_cross_entropy(logits, targets).item() == pytest.approx(math.log(8))
+
+
+def test_train_char_model_lowers_the_loss(pairs, vocab):
+    inputs, targets = pairs
+    torch.manual_seed(0)
+    model = models.CharModel(len(vocab), hidden_size=32)
+    before = models.evaluate_char_model(model, inputs, targets)
+    losses = models.train_char_model(model, inputs, targets, steps=60, batch_size=32,
+                                     lr=1e-2)
+    after = models.evaluate_char_model(model, inputs, targets)
+    assert len(losses) == 60
+    assert all(isinstance(loss, float) and math.isfinite(loss) for loss in losses)
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.3
+    assert after < before - 0.3
+
+
+def test_evaluate_char_model_returns_a_float(pairs, vocab):
+    inputs, targets = pairs
+    torch.manual_seed(0)
+    model = models.CharModel(len(vocab), hidden_size=8)
+    loss = models.evaluate_char_model(model, inputs, targets)
+    assert isinstance(loss, float)
+    # an untrained model is close to guessing uniformly among the symbols
+    assert abs(loss - math.log(len(vocab))) < 0.5
+    with torch.no_grad():
+        logits, _ = model(torch.as_tensor(inputs))
+        expected = models.masked_cross_entropy(logits, torch.as_tensor(targets)).item()
+    assert loss == pytest.approx(expected)
+
+
+def test_sample_names_are_reproducible_strings_of_letters(vocab):
+    torch.manual_seed(0)
+    model = models.CharModel(len(vocab), hidden_size=16)
+    first = models.sample_names(model, vocab, count=8, seed=3, max_length=12)
+    again = models.sample_names(model, vocab, count=8, seed=3, max_length=12)
+    other = models.sample_names(model, vocab, count=8, seed=4, max_length=12)
+    assert len(first) == 8
+    assert first == again
+    assert first != other
+    letters = set(vocab.symbols) - {data.END}
+    for name in first + other:
+        assert isinstance(name, str)
+        assert len(name) <= 12
+        assert set(name) <= letters
+
+
+def test_sample_names_low_temperature_is_greedy(vocab):
+    torch.manual_seed(0)
+    model = models.CharModel(len(vocab), hidden_size=16)
+    cold = [models.sample_names(model, vocab, count=1, seed=s, temperature=1e-3)[0]
+            for s in range(3)]
+    assert cold[0] == cold[1] == cold[2]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_sequence_regressor_shape(cell):
+    torch.manual_seed(0)
+    model = models.SequenceRegressor(input_size=2, hidden_size=6, cell=cell)
+    out = model(torch.randn(5, 9, 2))
+    assert out.shape == (5,)
+
+
+def test_train_adding_history():
+    torch.manual_seed(0)
+    model = models.SequenceRegressor(2, 8)
+    history = models.train_adding(model, length=10, steps=20, eval_every=5, batch_size=16)
+    assert set(history) == {"steps", "test_mse", "final_mse", "seconds"}
+    assert history["steps"] == [0, 5, 10, 15, 20]
+    assert len(history["test_mse"]) == len(history["steps"])
+    assert all(isinstance(e, float) and e >= 0 for e in history["test_mse"])
+    assert history["final_mse"] == history["test_mse"][-1]
+    assert history["seconds"] > 0
+    assert history["test_mse"][-1] != history["test_mse"][0]  # the model did train
+
+
+def test_train_adding_is_reproducible():
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = models.SequenceRegressor(2, 4)
+        results.append(models.train_adding(model, length=6, steps=4, eval_every=2,
+                                           batch_size=8)["test_mse"])
+    assert results[0] == results[1]

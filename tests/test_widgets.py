@@ -1,0 +1,110 @@
+"""Tests for seqbook.widgets: move the controls headlessly and check what is shown."""
+
+import time
+
+import ipywidgets
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+from seqbook import widgets
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def squashing():
+    return widgets.squashing_explorer(factor=3.0, steps=12, squash=True)
+
+
+@pytest.fixture
+def gradient():
+    return widgets.gradient_explorer(scale=0.9, clip=False, threshold=1.0)
+
+
+def test_squashing_explorer_controls(squashing):
+    assert set(squashing.controls) == {"factor", "steps", "squash"}
+    assert squashing.values() == {"factor": 3.0, "steps": 12, "squash": True}
+    assert isinstance(squashing.widget, ipywidgets.Box)
+    displayed = []
+    stack = [squashing.widget]
+    while stack:  # every widget in the displayed tree
+        widget = stack.pop()
+        displayed.append(widget)
+        stack.extend(getattr(widget, "children", ()))
+    assert all(any(control is w for w in displayed) for control in squashing.controls.values())
+
+
+def test_squashing_explorer_switching_squash(squashing):
+    assert -1 < squashing.shown["final"] < 1
+    squashing.controls["squash"].value = False
+    assert squashing.shown["final"] == pytest.approx(0.5 * 3**12)
+    assert squashing.shown["final"] > 1e5
+    squashing.controls["squash"].value = True
+    assert -1 < squashing.shown["final"] < 1
+    assert all(-1 < v < 1 for v in squashing.shown["values"])
+
+
+def test_squashing_explorer_steps_control(squashing):
+    squashing.controls["steps"].value = 5
+    assert len(squashing.shown["values"]) == 6
+
+
+def test_gradient_explorer_scale_moves_the_ratio(gradient):
+    assert gradient.shown["ratio"][50] < 1e-4
+    gradient.controls["scale"].value = 2.0
+    assert gradient.shown["ratio"][50] > 100
+    gradient.controls["scale"].value = 0.9
+    assert gradient.shown["ratio"][50] < 1e-4
+
+
+def test_gradient_explorer_clipping(gradient):
+    gradient.controls["scale"].value = 2.0
+    before = gradient.shown["before"]
+    assert before > 1
+    assert gradient.shown["after"] == before  # no clipping yet
+    gradient.controls["threshold"].value = 1.0
+    gradient.controls["clip"].value = True
+    assert gradient.shown["before"] == before
+    assert gradient.shown["after"] == pytest.approx(1.0)
+    gradient.controls["threshold"].value = 10.0
+    assert gradient.shown["after"] == pytest.approx(10.0)
+
+
+def test_repr_is_short_and_stable(squashing, gradient):
+    assert repr(squashing) == "<Squashing with tanh: move factor, steps, squash>"
+    assert repr(gradient) == "<Vanishing and exploding gradients: move scale, clip, threshold>"
+    for explorer in (squashing, gradient):
+        text = repr(explorer)
+        assert len(text) < 80
+        assert repr(explorer.widget) == text
+        first_control = next(iter(explorer.controls.values()))
+        if isinstance(first_control.value, bool):
+            first_control.value = not first_control.value
+        else:
+            first_control.value = first_control.max
+        assert repr(explorer) == text
+        assert repr(explorer.widget) == text
+
+
+@pytest.mark.parametrize("make, control, value", [
+    (lambda: widgets.squashing_explorer(), "factor", 2.0),
+    (lambda: widgets.gradient_explorer(), "scale", 2.0),
+])
+def test_a_control_change_redraws_quickly(make, control, value):
+    explorer = make()
+    times = []
+    for new_value in (value, explorer.controls[control].value):  # there and back again
+        old = explorer.shown
+        start = time.perf_counter()
+        explorer.controls[control].value = new_value
+        times.append(time.perf_counter() - start)
+        assert explorer.shown is not old  # it did redraw
+    assert min(times) < 1.0  # the best of two, so a busy machine does not fail it
+
+
+def test_redraws_close_their_figures(gradient):
+    open_before = len(plt.get_fignums())
+    for scale in (1.0, 1.5, 2.0):
+        gradient.controls["scale"].value = scale
+    assert len(plt.get_fignums()) == open_before

@@ -1,0 +1,81 @@
+"""The book's two everyday commands, on any machine with Python 3.11+.
+
+    python3 tools/run.py book    build the HTML book into _build/html
+    python3 tools/run.py test    run every test (unit, notebooks, grading, book build)
+
+Both create a virtual environment in .venv on first use and install requirements.txt
+into it; later runs reuse it and reinstall only when requirements.txt or pyproject.toml
+changed. Extra arguments after ``test`` go to pytest, e.g. ``test -k cells``.
+"""
+
+import hashlib
+import os
+import pathlib
+import subprocess
+import sys
+import venv
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+STAMP = VENV / ".requirements-stamp"
+
+
+def requirements_digest():
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_environment():
+    """Create .venv and install the requirements unless they are already installed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print("creating the virtual environment in .venv ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    wanted = requirements_digest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("installing requirements.txt into .venv (a few minutes the first time) ...",
+          flush=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                   cwd=ROOT, check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+                   cwd=ROOT, check=True)
+    STAMP.write_text(wanted)
+
+
+def build_book(extra=()):
+    command = [VENV / "bin" / "jupyter-book", "build", ".", "-W", "-n", "--keep-going",
+               *extra]
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode == 0:
+        print(f"\nThe book is at {ROOT / '_build' / 'html' / 'index.html'}")
+    return result.returncode
+
+
+# nbval re-executes every notebook in lessons/ and solutions/ and compares its outputs
+# with the committed ones (strict mode); the sanitize file covers memory addresses only.
+NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"]
+
+
+def run_tests(extra=()):
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    command = [PYTHON, "-m", "pytest", *NBVAL, "-v", "-rfE", "--durations=15", *extra]
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
+
+
+def main(argv):
+    if not argv or argv[0] not in ("book", "test"):
+        print(__doc__)
+        return 2
+    ensure_environment()
+    if argv[0] == "book":
+        return build_book(argv[1:])
+    return run_tests(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
