@@ -64,7 +64,8 @@ def test_stub_returning_none_says_there_is_no_return(exercise):
 
 def test_vanishing_horizon_stub_returning_none():
     # None is a right answer for sigma >= 1, so only the first finite case can catch it
-    with pytest.raises(AssertionError, match=r"\(0\.5, 0\.001\) returned None.*replace the `\.\.\.`"):
+    expected = r"\(0\.5, 0\.001\) returned None.*replace the `\.\.\.`"
+    with pytest.raises(AssertionError, match=expected):
         checks.vanishing_horizon_public(stub)
 
 
