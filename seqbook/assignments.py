@@ -62,7 +62,17 @@ def student_notebook(master):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    return strip_instructor_only(notebook)
+    return move_init_cell_below_title(strip_instructor_only(notebook))
+
+
+def move_init_cell_below_title(notebook):
+    """otter puts its set-up cell first; a lab reads better with its title on top."""
+    cells = notebook.cells
+    if (len(cells) > 1 and cells[0].cell_type == "code"
+            and cells[0].source.startswith("# Initialize Otter")
+            and cells[1].cell_type == "markdown"):
+        cells[0], cells[1] = cells[1], cells[0]
+    return notebook
 
 
 def execute_notebook(path, timeout=600):
