@@ -3,6 +3,7 @@
 import pathlib
 
 import pytest
+import torch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
@@ -11,3 +12,13 @@ CHAPTERS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
 @pytest.fixture(scope="session")
 def root():
     return ROOT
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """The unit tests use tiny tensors: one thread is faster, and immune to the load of
+    other processes (a notebook kernel running beside them)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

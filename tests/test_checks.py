@@ -5,21 +5,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from seqbook import cells, gradients
 from seqbook.checks import ExerciseFailure
 from seqbook.checks import rnn as checks
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: one thread is faster, and immune to other processes' load."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 REFERENCES = {
     "rnn_cell_forward": cells.rnn_cell_forward,
