@@ -1,5 +1,5 @@
 """Gradient tools: a numerical gradient check, gradient clipping, and how gradients
-shrink or grow as they travel back through time (Chapter 1, section 1.4 and 1.5)."""
+shrink or grow as they travel back through time (Chapter 1, sections 1.5 and 1.6)."""
 
 import math
 
