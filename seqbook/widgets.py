@@ -42,7 +42,7 @@ class Explorer:
         self.widget = ExplorerBox(
             [widgets.HTML(f"<b>{title}</b>"), widgets.HBox(list(controls.values())), self.image]
         )
-        self.widget.description = repr(self)[1:-1]
+        self.widget.description = f"{title}: move {', '.join(controls)}"
         self._redraw()
 
     def values(self):
@@ -56,8 +56,7 @@ class Explorer:
         self.image.value = buffer.getvalue()
 
     def __repr__(self):
-        names = ", ".join(self.controls)
-        return f"<{self.title}: move {names}>"
+        return repr(self.widget)
 
     def _ipython_display_(self):
         display(self.widget)

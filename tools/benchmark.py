@@ -14,8 +14,7 @@ import sys
 import tempfile
 import time
 
-import nbformat
-from nbclient import NotebookClient
+from seqbook.assignments import execute_notebook
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -24,11 +23,8 @@ def time_notebook(path):
     with tempfile.TemporaryDirectory() as work:
         copy = pathlib.Path(work) / path.name
         shutil.copy(path, copy)
-        notebook = nbformat.read(copy, as_version=4)
-        client = NotebookClient(notebook, timeout=900, kernel_name="python3",
-                                resources={"metadata": {"path": work}})
         start = time.perf_counter()
-        client.execute()
+        execute_notebook(copy, timeout=900)
         return time.perf_counter() - start
 
 

@@ -48,7 +48,7 @@ def ensure_environment():
 
 
 def build_book(extra=()):
-    command = [VENV / "bin" / "jupyter-book", "build", ".", "-W", "-n", "--keep-going",
+    command = [PYTHON.parent / "jupyter-book", "build", ".", "-W", "-n", "--keep-going",
                *extra]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode == 0:
