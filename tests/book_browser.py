@@ -1,0 +1,270 @@
+"""Look at the built book as a reader does: served on localhost, in headless Chromium.
+
+Helpers for tests/test_browser.py: a local HTTP server for a built book, a Chromium started
+the way this machine needs (Debian's /usr/bin/chromium driven by Playwright, no browser
+download), and check functions that return a list of problems in words (empty when the
+page is right), so a test can assert both that a good build passes and that a broken one
+fails.
+
+Every request the browser makes to anything but the local server is blocked and reported:
+the book must work with no network.
+"""
+
+import contextlib
+import functools
+import http.server
+import json
+import pathlib
+import re
+import threading
+import urllib.parse
+
+import yaml
+
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 400, "height": 860}
+# How long a page gets to typeset its math and render its widgets, in milliseconds.
+RENDER_TIMEOUT = 20_000
+# Widget models whose views show a control, and the CSS class ipywidgets 8 gives that view.
+CONTROL_CLASSES = {
+    "IntSliderModel": "widget-slider",
+    "FloatSliderModel": "widget-slider",
+    "FloatLogSliderModel": "widget-slider",
+    "CheckboxModel": "widget-checkbox",
+    "DropdownModel": "widget-dropdown",
+    "ToggleButtonsModel": "widget-toggle-buttons",
+    "ButtonModel": "widget-button",
+    "ImageModel": "widget-image",
+}
+RAW_MATH = ("\\(", "\\)", "$$", "\\begin{")
+
+
+def toc_pages(root):
+    """Every page of the table of contents (_toc.yml), in reading order, as docnames."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return pages
+
+
+def lab_pages(root):
+    """The lab pages: table-of-contents pages built from a notebook in lessons/."""
+    return [page for page in toc_pages(root) if page.startswith("lessons/")]
+
+
+def reading_pages(root):
+    """Each chapter's reading: the book/ page that has a lab among its sections."""
+    return [f"book/{pathlib.Path(page).name}" for page in lab_pages(root)]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory):
+    """Serve ``directory`` on 127.0.0.1 at a free port; yields the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def chromium(user_data_dir):
+    """Debian's headless Chromium under Playwright, with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run python3 tools/run.py test, which "
+                           "installs Debian's chromium package, or apt-get install chromium.")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(user_data_dir), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_FLAGS, viewport=DESKTOP)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class PageVisit:
+    """One page opened in the browser, with every problem seen while it loaded."""
+
+    def __init__(self, context, base_url, docname, viewport=DESKTOP):
+        self.base_url = base_url
+        self.docname = docname
+        self.problems = []
+        self.page = context.new_page()
+        self.page.set_viewport_size(viewport)
+        self.page.route("**/*", self._only_localhost)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        self.page.on("requestfailed", lambda request: self.problems.append(
+            f"request failed: {request.url} ({request.failure})"))
+        self.page.on("response", self._response)
+        self.url = urllib.parse.urljoin(base_url, f"{docname}.html")
+
+    def _only_localhost(self, route):
+        if route.request.url.startswith(self.base_url) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.problems.append(f"request outside the book: {route.request.url}")
+            route.abort()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text}")
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def open(self):
+        self.page.goto(self.url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return self
+
+    def close(self):
+        self.page.close()
+
+
+def check_math(page):
+    """Every math element is typeset by MathJax and no raw LaTeX is left in the text."""
+    problems = []
+    if page.locator("article .math").count() == 0:
+        return []
+    try:
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+            timeout=RENDER_TIMEOUT)
+        page.evaluate("() => MathJax.startup.promise")
+    except Exception as error:  # noqa: BLE001 - any failure here means MathJax is absent
+        return [f"MathJax never started: {type(error).__name__}"]
+    counts = page.evaluate("""() => {
+        const math = [...document.querySelectorAll('article span.math, article div.math')];
+        return {math: math.length,
+                typeset: math.filter(el => el.querySelector('mjx-container')).length};
+    }""")
+    if counts["math"] != counts["typeset"]:
+        problems.append(f"{counts['math'] - counts['typeset']} of {counts['math']} math "
+                        "elements were not typeset")
+    text = page.evaluate("""() => {
+        const article = document.querySelector('article').cloneNode(true);
+        article.querySelectorAll('pre, code, script, mjx-assistive-mml').forEach(el => el.remove());
+        return article.innerText;
+    }""")
+    for raw in RAW_MATH:
+        if raw in text:
+            at = text.index(raw)
+            context = text[max(0, at - 40):at + 40]
+            problems.append(f"raw LaTeX {raw!r} left in the text: ...{context!r}...")
+    return problems
+
+
+def expected_controls(notebook_path):
+    """Count, by CSS class, the controls the notebook's saved widget views should show."""
+    notebook = json.loads(pathlib.Path(notebook_path).read_text())
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    counts = {}
+
+    def visit(model_id):
+        model = state[model_id]
+        css = CONTROL_CLASSES.get(model["model_name"])
+        if css:
+            counts[css] = counts.get(css, 0) + 1
+        for child in model["state"].get("children", []):
+            visit(child.removeprefix("IPY_MODEL_"))
+
+    views = 0
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view:
+                views += 1
+                visit(view["model_id"])
+    return views, counts
+
+
+def check_widgets(page, notebook_path):
+    """Each saved widget view is rendered, with as many controls of each kind as saved."""
+    views, expected = expected_controls(notebook_path)
+    problems = []
+    try:
+        page.wait_for_function(
+            """expected => Object.entries(expected).every(
+                   ([css, count]) => document.querySelectorAll('.' + css).length >= count)""",
+            arg=expected, timeout=RENDER_TIMEOUT)
+    except Exception as error:  # noqa: BLE001 - a timeout means controls are missing
+        problems.append(f"the {views} saved widget views did not all render within "
+                        f"{RENDER_TIMEOUT} ms ({type(error).__name__})")
+    for css, count in sorted(expected.items()):
+        found = page.locator(f".{css}").count()
+        if found != count:
+            problems.append(f"{found} .{css} controls rendered, the saved state has {count}")
+    return problems
+
+
+def check_phone_width(page, width=PHONE["width"]):
+    """The page fits the phone's width: nothing makes the whole page scroll sideways."""
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    if scroll_width > width + 1:
+        return [f"the page is {scroll_width} px wide on a {width} px screen"]
+    return []
+
+
+def search_finds(context, base_url, term, docname):
+    """Search the book for ``term``; problems unless ``docname`` is among the results."""
+    visit = PageVisit(context, base_url, "search")
+    visit.url = urllib.parse.urljoin(base_url, f"search.html?q={urllib.parse.quote(term)}")
+    visit.open()
+    try:
+        visit.page.wait_for_selector("#search-results ul.search li", timeout=RENDER_TIMEOUT)
+    except Exception:  # noqa: BLE001 - a timeout means no result
+        return visit.problems + [f"searching for {term!r} found nothing"]
+    links = visit.page.eval_on_selector_all("#search-results ul.search li a",
+                                            "links => links.map(a => a.href)")
+    visit.close()
+    if not any(f"{docname}.html" in link for link in links):
+        return visit.problems + [f"searching for {term!r} did not find {docname}: {links}"]
+    return visit.problems
+
+
+def screenshot_near(page, selector, path):
+    """Scroll the first ``selector`` element near the top and take a viewport screenshot."""
+    page.evaluate(
+        """selector => {
+            const el = document.querySelector(selector);
+            if (el) { el.scrollIntoView({block: 'start'}); window.scrollBy(0, -120); }
+        }""",
+        selector)
+    page.wait_for_timeout(300)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+
+
+def chapter_term(reading_source):
+    """A word to search for: the longest word of the reading's title."""
+    title = next(line for line in reading_source.splitlines() if line.startswith("# "))
+    return max(re.findall(r"[A-Za-z]+", title), key=len)
