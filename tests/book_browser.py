@@ -150,7 +150,7 @@ class PageVisit:
         self.page.close()
 
 
-def check_math(page):
+def check_math(page, timeout=RENDER_TIMEOUT):
     """Every math element is typeset by MathJax and no raw LaTeX is left in the text."""
     problems = []
     if page.locator("article .math").count() == 0:
@@ -158,7 +158,7 @@ def check_math(page):
     try:
         page.wait_for_function(
             "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-            timeout=RENDER_TIMEOUT)
+            timeout=timeout)
         page.evaluate("() => MathJax.startup.promise")
     except Exception as error:  # noqa: BLE001 - any failure here means MathJax is absent
         return [f"MathJax never started: {type(error).__name__}"]
@@ -207,7 +207,7 @@ def expected_controls(notebook_path):
     return views, counts
 
 
-def check_widgets(page, notebook_path):
+def check_widgets(page, notebook_path, timeout=RENDER_TIMEOUT):
     """Each saved widget view is rendered, with as many controls of each kind as saved."""
     views, expected = expected_controls(notebook_path)
     problems = []
@@ -215,10 +215,10 @@ def check_widgets(page, notebook_path):
         page.wait_for_function(
             """expected => Object.entries(expected).every(
                    ([css, count]) => document.querySelectorAll('.' + css).length >= count)""",
-            arg=expected, timeout=RENDER_TIMEOUT)
+            arg=expected, timeout=timeout)
     except Exception as error:  # noqa: BLE001 - a timeout means controls are missing
         problems.append(f"the {views} saved widget views did not all render within "
-                        f"{RENDER_TIMEOUT} ms ({type(error).__name__})")
+                        f"{timeout} ms ({type(error).__name__})")
     for css, count in sorted(expected.items()):
         found = page.locator(f".{css}").count()
         if found != count:

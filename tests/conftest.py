@@ -14,6 +14,14 @@ def root():
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def book_html():
+    """The HTML book, built once per test session (tests/book_build.py)."""
+    from tests.book_build import build_book
+
+    return build_book()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
     """The unit tests use tiny tensors: one thread is faster, and immune to the load of

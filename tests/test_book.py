@@ -1,28 +1,15 @@
 """The book builds with no Sphinx warning, from the committed notebook outputs, and the
 HTML holds each chapter's reading and lab with figures and saved widget state."""
 
-import pathlib
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import CHAPTERS, ROOT
+from tests.conftest import CHAPTERS
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = pathlib.Path(sys.executable).parent / "jupyter-book"
-    completed = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "-W", "-n",
-         "--keep-going"],
-        capture_output=True, text=True, timeout=900,
-    )
-    log = completed.stdout + completed.stderr
-    assert completed.returncode == 0, f"the book build failed:\n{log[-5000:]}"
-    assert "WARNING" not in log, f"the build printed a warning:\n{log[-5000:]}"
-    return out / "_build" / "html"
+def html(book_html):
+    """The book built once per session with -W (tests/book_build.py)."""
+    return book_html
 
 
 def test_front_matter_pages_exist(html):

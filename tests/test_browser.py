@@ -1,0 +1,199 @@
+"""The built book in a real browser: Debian's headless Chromium, pages served on localhost.
+
+Every page of the table of contents loads with no console error and no failed request, its
+equations are typeset, every lab's widgets render their controls from the saved state, the
+search page finds each chapter, labs offer the student notebook and launch buttons and
+keep their reference solutions collapsed, and pages fit a 400 px phone screen. The browser
+may only talk to the local server (tests/book_browser.py blocks and reports anything
+else), so the book is shown to work with no network. The checks are also shown to fail
+when the MathJax or widget assets are removed from a copy of the build.
+
+Screenshots for people to look at go to ``_build/test-book/_build/screenshots``.
+"""
+
+import importlib.util
+import json
+import pathlib
+import shutil
+import urllib.request
+
+import pytest
+
+from tests import book_browser as browser_checks
+from tests.conftest import ROOT
+
+PAGES = browser_checks.toc_pages(ROOT)
+LABS = browser_checks.lab_pages(ROOT)
+READINGS = browser_checks.reading_pages(ROOT)
+FIRST_EQUATION = "article div.math"
+FIRST_WIDGET = ".jupyter-widgets.widget-container, .jupyter-widgets.widget-box"
+
+
+def load_lab_solutions():
+    """book/_ext/lab_solutions.py, the Sphinx extension that reads solutions/."""
+    spec = importlib.util.spec_from_file_location(
+        "lab_solutions", ROOT / "book" / "_ext" / "lab_solutions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def site(book_html):
+    with browser_checks.serve(book_html) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with browser_checks.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+@pytest.fixture(scope="module")
+def screenshots(book_html):
+    folder = book_html.parent / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def shot_name(docname, width):
+    return f"{docname.replace('/', '-')}-{width}.png"
+
+
+def visit_and_check(browser, site, docname, viewport=browser_checks.DESKTOP):
+    """Open a page; return the visit and every problem of loading, math and widgets."""
+    visit = browser_checks.PageVisit(browser, site, docname, viewport).open()
+    problems = browser_checks.check_math(visit.page)
+    if docname in LABS:
+        problems += browser_checks.check_widgets(visit.page, ROOT / f"{docname}.ipynb")
+    return visit, visit.problems + problems
+
+
+def test_the_table_of_contents_lists_readings_and_labs():
+    assert "book/intro" in PAGES and "book/bibliography" in PAGES
+    assert LABS, "no lab page (lessons/...) in _toc.yml"
+    lessons = sorted(path.stem for path in (ROOT / "lessons").glob("*.ipynb"))
+    assert sorted(pathlib.Path(lab).name for lab in LABS) == lessons, (
+        "every notebook in lessons/ must be a page in _toc.yml")
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_loads_cleanly_with_math_typeset_and_widgets_rendered(
+        docname, browser, site, screenshots):
+    visit, problems = visit_and_check(browser, site, docname)
+    if docname in LABS:
+        browser_checks.screenshot_near(visit.page, FIRST_WIDGET,
+                                       screenshots / shot_name(docname, 1280))
+    elif docname in READINGS:
+        browser_checks.screenshot_near(visit.page, FIRST_EQUATION,
+                                       screenshots / shot_name(docname, 1280))
+    visit.close()
+    assert not problems, f"{docname}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("docname", sorted(READINGS + LABS))
+def test_chapter_pages_fit_a_phone_screen(docname, browser, site, screenshots):
+    visit, problems = visit_and_check(browser, site, docname, browser_checks.PHONE)
+    problems += browser_checks.check_phone_width(visit.page)
+    selector = FIRST_WIDGET if docname in LABS else FIRST_EQUATION
+    browser_checks.screenshot_near(visit.page, selector,
+                                   screenshots / shot_name(docname, browser_checks.PHONE["width"]))
+    visit.close()
+    assert not problems, f"{docname} at 400 px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_search_finds_each_chapter(reading, browser, site):
+    term = browser_checks.chapter_term((ROOT / f"{reading}.md").read_text())
+    problems = browser_checks.search_finds(browser, site, term, reading)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_lab_offers_the_student_notebook_and_launch_buttons(lab, browser, site):
+    visit = browser_checks.PageVisit(browser, site, lab).open()
+    links = visit.page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    visit.close()
+    notebook = f"{lab}.ipynb"
+    downloads = [link for link in links if link.endswith(f"_sources/{notebook}")]
+    assert downloads, f"{lab} has no download link for {notebook}"
+    with urllib.request.urlopen(downloads[0]) as response:
+        offered = response.read()
+    assert offered == (ROOT / notebook).read_bytes(), (
+        "the downloadable notebook is not the student notebook from lessons/")
+    assert b"BEGIN SOLUTION" not in offered and b"# HIDDEN" not in offered
+    colab = [link for link in links if "colab.research.google.com/github/" in link]
+    binder = [link for link in links if "/v2/gh/" in link]
+    assert colab and colab[0].endswith(f"/{notebook}"), f"Colab button: {colab}"
+    assert binder and binder[0].endswith(f"urlpath=lab/tree/{notebook}"), f"Binder: {binder}"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_reference_solutions_stay_collapsed_until_asked_for(lab, browser, site):
+    chapter = pathlib.Path(lab).name
+    solutions = load_lab_solutions().read_solutions(ROOT / "solutions" / f"{chapter}.ipynb")
+    assert solutions, f"solutions/{chapter}.ipynb has no solution"
+    visit = browser_checks.PageVisit(browser, site, lab).open()
+    blocks = visit.page.locator("details.seqbook-solution")
+    assert blocks.count() == len(solutions), "not one collapsed solution per exercise"
+    for index, code in enumerate(solutions.values()):
+        block = blocks.nth(index)
+        assert block.get_attribute("open") is None, "a solution is open before a click"
+        code_view = block.locator("pre")
+        assert not code_view.is_visible(), "a solution's code shows before a click"
+        block.locator("summary").click()
+        assert code_view.is_visible(), "clicking the summary does not reveal the solution"
+        last_line = code.strip().splitlines()[-1].strip()
+        assert last_line in code_view.inner_text(), "the revealed code is not the solution"
+    assert not visit.problems, "\n".join(visit.problems)
+    visit.close()
+
+
+def copy_without(book_html, tmp_path, removed):
+    """A copy of the built book with ``_static/offline/<removed>`` deleted."""
+    copy = tmp_path / "html"
+    shutil.copytree(book_html, copy)
+    shutil.rmtree(copy / "_static" / "offline" / removed)
+    return copy
+
+
+def test_checks_fail_when_mathjax_is_removed(book_html, tmp_path, browser):
+    copy = copy_without(book_html, tmp_path, "mathjax")
+    with browser_checks.serve(copy) as base_url:
+        visit = browser_checks.PageVisit(browser, base_url, READINGS[0]).open()
+        problems = visit.problems + browser_checks.check_math(visit.page, timeout=3000)
+        visit.close()
+    assert any("MathJax never started" in p for p in problems), problems
+    assert any("404" in p and "mathjax" in p for p in problems), problems
+
+
+def test_checks_fail_when_the_widget_manager_is_removed(book_html, tmp_path, browser):
+    copy = copy_without(book_html, tmp_path, "html-manager")
+    lab = LABS[0]
+    with browser_checks.serve(copy) as base_url:
+        visit = browser_checks.PageVisit(browser, base_url, lab).open()
+        problems = visit.problems + browser_checks.check_widgets(
+            visit.page, ROOT / f"{lab}.ipynb", timeout=3000)
+        visit.close()
+    assert any("did not all render" in p for p in problems), problems
+    assert any("404" in p and "embed-amd.js" in p for p in problems), problems
+
+
+def test_expected_controls_are_counted_from_the_saved_widget_state(tmp_path):
+    notebook = {
+        "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {
+            "box": {"model_name": "VBoxModel",
+                    "state": {"children": ["IPY_MODEL_slider", "IPY_MODEL_tick"]}},
+            "slider": {"model_name": "FloatSliderModel", "state": {}},
+            "tick": {"model_name": "CheckboxModel", "state": {}},
+            "unshown": {"model_name": "IntSliderModel", "state": {}},
+        }}}},
+        "cells": [{"cell_type": "code", "outputs": [
+            {"data": {"application/vnd.jupyter.widget-view+json": {"model_id": "box"}}}]}],
+    }
+    path = tmp_path / "lab.ipynb"
+    path.write_text(json.dumps(notebook))
+    views, counts = browser_checks.expected_controls(path)
+    assert views == 1
+    assert counts == {"widget-slider": 1, "widget-checkbox": 1}
