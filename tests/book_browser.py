@@ -227,11 +227,26 @@ def check_widgets(page, notebook_path, timeout=RENDER_TIMEOUT):
 
 
 def check_phone_width(page, width=PHONE["width"]):
-    """The page fits the phone's width: nothing makes the whole page scroll sideways."""
+    """The page fits the phone's width: nothing makes the whole page scroll sideways,
+    every widget control lies inside the screen, and every slider has a usable track."""
+    problems = []
     scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
     if scroll_width > width + 1:
-        return [f"the page is {scroll_width} px wide on a {width} px screen"]
-    return []
+        problems.append(f"the page is {scroll_width} px wide on a {width} px screen")
+    controls = page.evaluate("""classes => classes.flatMap(css =>
+        [...document.querySelectorAll('.' + css)].map(el => {
+            const box = el.getBoundingClientRect();
+            const track = el.querySelector('.slider-container');
+            return {css, left: box.left, right: box.right,
+                    track: track ? track.getBoundingClientRect().width : null};
+        }))""", sorted(set(CONTROL_CLASSES.values())))
+    for control in controls:
+        if control["left"] < -1 or control["right"] > width + 1:
+            problems.append(f"a .{control['css']} control sticks out of the screen "
+                            f"(from {control['left']:.0f} to {control['right']:.0f} px)")
+        if control["track"] is not None and control["track"] < 80:
+            problems.append(f"a slider track is only {control['track']:.0f} px wide")
+    return problems
 
 
 def search_finds(context, base_url, term, docname):

@@ -1,16 +1,20 @@
 """The book's two everyday commands, on any machine with Python 3.11+.
 
     python3 tools/run.py book    build the HTML book into _build/html
-    python3 tools/run.py test    run every test (unit, notebooks, grading, book build)
+    python3 tools/run.py book --cdn   the same, loading MathJax and widgets from CDNs
+    python3 tools/run.py test    run every test (unit, notebooks, grading, book, browser)
 
 Both create a virtual environment in .venv on first use and install requirements.txt
 into it; later runs reuse it and reinstall only when requirements.txt or pyproject.toml
-changed. Extra arguments after ``test`` go to pytest, e.g. ``test -k cells``.
+changed. The book build installs its MathJax and widget JavaScript with npm (see
+book/_ext/offline_assets.py); the tests install Debian's Chromium when it is missing.
+Extra arguments after ``test`` go to pytest, e.g. ``test -k cells``.
 """
 
 import hashlib
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import venv
@@ -48,9 +52,13 @@ def ensure_environment():
 
 
 def build_book(extra=()):
+    env = dict(os.environ)
+    if "--cdn" in extra:
+        extra = [arg for arg in extra if arg != "--cdn"]
+        env["SEQBOOK_BOOK_CDN"] = "1"  # read by book/_ext/offline_assets.py
     command = [PYTHON.parent / "jupyter-book", "build", ".", "-W", "-n", "--keep-going",
                *extra]
-    result = subprocess.run(command, cwd=ROOT)
+    result = subprocess.run(command, cwd=ROOT, env=env)
     if result.returncode == 0:
         print(f"\nThe book is at {ROOT / '_build' / 'html' / 'index.html'}")
     return result.returncode
@@ -61,7 +69,26 @@ def build_book(extra=()):
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"]
 
 
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+
+
+def ensure_chromium():
+    """Install Debian's Chromium for tests/test_browser.py when it is missing."""
+    if CHROMIUM.exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print(f"warning: {CHROMIUM} is missing and cannot be installed here (needs root and "
+              "apt-get): the browser tests will fail. Install the Debian package chromium.",
+              flush=True)
+        return
+    print("installing Debian's chromium for the browser tests ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
 def run_tests(extra=()):
+    ensure_chromium()
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     command = [PYTHON, "-m", "pytest", *NBVAL, "-v", "-rfE", "--durations=15", *extra]
     return subprocess.run(command, cwd=ROOT, env=env).returncode
