@@ -151,7 +151,8 @@ class PageVisit:
 
 
 def check_math(page, timeout=RENDER_TIMEOUT):
-    """Every math element is typeset by MathJax and no raw LaTeX is left in the text."""
+    """Every math element is typeset by MathJax, no raw LaTeX is left in the text, and no
+    displayed equation is cut off (a wide one must scroll)."""
     problems = []
     if page.locator("article .math").count() == 0:
         return []
@@ -175,6 +176,18 @@ def check_math(page, timeout=RENDER_TIMEOUT):
         article.querySelectorAll('pre, code, script, mjx-assistive-mml').forEach(el => el.remove());
         return article.innerText;
     }""")
+    cut_off = page.evaluate("""() => [...document.querySelectorAll('article div.math')]
+        .map(math => {
+            const shown = math.querySelector('mjx-container');
+            if (!shown) { return null; }
+            const outer = math.getBoundingClientRect(), inner = shown.getBoundingClientRect();
+            const scrolls = ['auto', 'scroll'].includes(getComputedStyle(shown).overflowX);
+            const outside = inner.left < outer.left - 1 || inner.right > outer.right + 1;
+            const hidden = shown.scrollWidth > shown.clientWidth + 1 && !scrolls;
+            return outside || hidden ? math.innerText.replace(/\\s+/g, ' ').slice(0, 50) : null;
+        }).filter(text => text !== null)""")
+    for equation in cut_off:
+        problems.append(f"an equation is cut off instead of scrolling: {equation!r}")
     for raw in RAW_MATH:
         if raw in text:
             at = text.index(raw)

@@ -1,5 +1,6 @@
-"""Style for narrow (phone) screens: adds ``book/_ext/static/narrow-screens.css`` to every
-page, so that rows of lab widgets wrap instead of squeezing or overflowing.
+"""Layout fixes for every page: adds ``book/_ext/static/page-layout.css``, which makes
+numbered equations wider than the text column scroll instead of being cut off, and lets
+rows of lab widgets wrap on phone-width screens instead of squeezing or overflowing.
 
 The stylesheet lives in ``book/_ext/static``, not in a top-level ``_static/`` folder, which
 Jupyter Book 1 scans to add every file it finds there to every page.
@@ -17,5 +18,5 @@ def add_static_folder(app, config):
 
 def setup(app):
     app.connect("config-inited", add_static_folder)
-    app.add_css_file("narrow-screens.css")
+    app.add_css_file("page-layout.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
