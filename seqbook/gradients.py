@@ -1,11 +1,15 @@
 """Gradient tools: a numerical gradient check, gradient clipping, and how gradients
-shrink or grow as they travel back through time (Chapter 1, sections 1.5 and 1.6)."""
+shrink or grow as they travel back through time (Chapter 1, sections 1.5 and 1.6), and
+how far back they reach in an RNN and an LSTM (Chapter 2, section 2.5)."""
 
 import math
 
 import numpy as np
+import torch
 
 from seqbook.cells import random_rnn_weights, rnn_forward
+from seqbook.data import adding_problem
+from seqbook.models import set_forget_bias
 
 
 def numerical_gradient(loss_of, array, epsilon=1e-6):
@@ -135,3 +139,53 @@ def gradient_norm_by_lag(scale, steps=60, hidden_size=32, batch=16, seed=0):
     d_pre = d_hidden * (1.0 - hiddens**2)  # (B, T, H)
     d_W_hh = np.einsum("bti,btj->ij", d_pre, previous)  # (H, H), equation (1.6)
     return {"ratio": ratio, "weight_gradient_norm": float(np.linalg.norm(d_W_hh))}
+
+
+def input_gradient_by_lag(recurrent, inputs, seed=0):
+    """How strongly the last hidden state h_T depends on the input k steps before it.
+
+    Sends a fixed random unit direction u into h_T, computes d(u . h_T)/dx_t for every t
+    with torch's autograd, and measures each gradient's norm.
+
+    Args:
+        recurrent: a torch module mapping (B, T, D) inputs to ``(hiddens, state)``, batch
+            first, like ``torch.nn.RNN(..., batch_first=True)`` or ``torch.nn.LSTM``.
+        inputs: a float tensor of shape (B, T, D), in the module's dtype.
+        seed: seeds the direction u.
+
+    Returns:
+        A numpy array of shape (T,): at index k, ||d(u . h_T)/dx_{T-k}|| divided by the
+        same norm at k = 0 (geometric mean over the batch).
+    """
+    inputs = inputs.detach().clone().requires_grad_(True)
+    hiddens, _ = recurrent(inputs)  # (B, T, H)
+    direction = torch.randn(hiddens.shape[-1], generator=torch.Generator().manual_seed(seed),
+                            dtype=hiddens.dtype)
+    direction = direction / direction.norm()  # (H,)
+    (grad,) = torch.autograd.grad((hiddens[:, -1] @ direction).sum(), inputs)  # (B, T, D)
+    norms = grad.norm(dim=2).flip(dims=[1]).detach().numpy()  # (B, T), index = lag
+    log_mean = np.log(np.maximum(norms, 1e-300)).mean(axis=0)  # (T,)
+    return np.exp(log_mean - log_mean[0])
+
+
+def gradient_reach(cell, length=100, hidden_size=32, forget_bias=None, batch=16, seed=0):
+    """:func:`input_gradient_by_lag` for a freshly initialised torch RNN or LSTM.
+
+    The module is torch's ``nn.RNN`` (tanh) or ``nn.LSTM`` with torch's default
+    initialisation, seeded by ``seed`` without touching the global random state, reading
+    adding-problem sequences of ``length`` steps. ``forget_bias`` sets an LSTM's
+    forget-gate bias (see :func:`seqbook.models.set_forget_bias`).
+
+    Returns:
+        The ratio for lags k = 0 ... length - 1, shape (length,).
+    """
+    modules = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM}
+    if cell not in modules:
+        raise ValueError(f"cell must be 'rnn' or 'lstm'; got {cell!r}.")
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        module = modules[cell](2, hidden_size, batch_first=True).double()
+    if forget_bias is not None:
+        set_forget_bias(module, forget_bias)
+    inputs, _ = adding_problem(batch, length, np.random.default_rng(seed))
+    return input_gradient_by_lag(module, torch.as_tensor(inputs, dtype=torch.float64), seed)

@@ -90,13 +90,23 @@ def sample_names(model, vocab, count, seed=0, max_length=20, temperature=1.0):
 class SequenceRegressor(nn.Module):
     """Many-to-one regression: read the whole sequence, predict one number from h_T.
 
+    ``cell`` is ``"rnn"``, ``"lstm"`` or ``"gru"`` for torch's modules, or any module that,
+    like them, maps ``(B, T, D)`` inputs to ``(hiddens, state)`` with batch-first hiddens,
+    such as :class:`LSTMVariant`. With ``forget_bias`` given, an LSTM's forget-gate bias
+    starts at exactly that value (see :func:`set_forget_bias`).
+
     Shapes: inputs (B, T, D) -> predictions (B,).
     """
 
-    def __init__(self, input_size, hidden_size, cell="rnn"):
+    def __init__(self, input_size, hidden_size, cell="rnn", forget_bias=None):
         super().__init__()
-        recurrent = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.recurrent = recurrent(input_size, hidden_size, batch_first=True)
+        if isinstance(cell, nn.Module):
+            self.recurrent = cell
+        else:
+            recurrent = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+            self.recurrent = recurrent(input_size, hidden_size, batch_first=True)
+        if forget_bias is not None:
+            set_forget_bias(self.recurrent, forget_bias)
         self.readout = nn.Linear(hidden_size, 1)
 
     def forward(self, inputs):
@@ -134,3 +144,80 @@ def train_adding(model, length, steps, batch_size=64, lr=3e-3, clip=1.0, seed=0,
     history["final_mse"] = history["test_mse"][-1]
     history["seconds"] = time.perf_counter() - start
     return history
+
+
+@torch.no_grad()
+def set_forget_bias(lstm, value):
+    """Make an LSTM's forget-gate bias start at ``value``, for every unit.
+
+    In torch's packed order i, f, g, o the forget gate is the second block of H rows. torch
+    adds two biases, so the first gets ``value`` and the second zero.
+    """
+    H = lstm.hidden_size
+    if isinstance(lstm, nn.LSTM):
+        lstm.bias_ih_l0[H:2 * H].fill_(value)
+        lstm.bias_hh_l0[H:2 * H].fill_(0.0)
+    elif isinstance(lstm, LSTMVariant):
+        lstm.input_weights.bias[H:2 * H].fill_(value)
+    else:
+        raise TypeError(f"set_forget_bias needs an LSTM; got {type(lstm).__name__}.")
+
+
+class LSTMVariant(nn.Module):
+    """An LSTM layer written gate by gate, with the switches of Greff et al.'s ablation.
+
+    With every switch at its default this computes exactly what ``torch.nn.LSTM`` computes
+    (same packed weights, order i, f, g, o). The switches:
+
+    - ``forget_gate=False``: f_t = 1 always, the 1997 LSTM without a forget gate;
+    - ``output_activation=False``: h_t = o_t * c_t, no tanh on the cell;
+    - ``coupled=True``: i_t = 1 - f_t, one gate decides both forgetting and writing;
+    - ``peepholes=True``: the gates also see the cell, equations (2.7) to (2.9).
+
+    Shapes: inputs (B, T, D) -> ``(hiddens (B, T, H), (hidden, cell))``, like torch's module
+    with ``batch_first=True``.
+    """
+
+    def __init__(self, input_size, hidden_size, forget_gate=True, output_activation=True,
+                 coupled=False, peepholes=False):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.forget_gate, self.output_activation = forget_gate, output_activation
+        self.coupled, self.peepholes = coupled, peepholes
+        self.input_weights = nn.Linear(input_size, 4 * hidden_size)  # W_x and b
+        self.hidden_weights = nn.Linear(hidden_size, 4 * hidden_size, bias=False)  # W_h
+        if peepholes:
+            self.peep_i = nn.Parameter(torch.zeros(hidden_size))
+            self.peep_f = nn.Parameter(torch.zeros(hidden_size))
+            self.peep_o = nn.Parameter(torch.zeros(hidden_size))
+
+    @torch.no_grad()
+    def copy_from(self, lstm):
+        """Take the weights of a one-layer ``torch.nn.LSTM`` (its two biases summed), so a
+        variant starts from exactly the same initial weights as the plain LSTM."""
+        self.input_weights.weight.copy_(lstm.weight_ih_l0)
+        self.input_weights.bias.copy_(lstm.bias_ih_l0 + lstm.bias_hh_l0)
+        self.hidden_weights.weight.copy_(lstm.weight_hh_l0)
+        return self
+
+    def forward(self, inputs):
+        B, T, D = inputs.shape  # batch, time, input size
+        hidden = inputs.new_zeros(B, self.hidden_size)  # (B, H)
+        cell = inputs.new_zeros(B, self.hidden_size)  # (B, H)
+        projected = self.input_weights(inputs)  # (B, T, 4H): W_x x_t + b for every t at once
+        hiddens = []
+        for t in range(T):
+            pre = projected[:, t] + self.hidden_weights(hidden)  # (B, 4H)
+            i_pre, f_pre, g_pre, o_pre = pre.chunk(4, dim=1)  # each (B, H)
+            if self.peepholes:
+                i_pre = i_pre + self.peep_i * cell
+                f_pre = f_pre + self.peep_f * cell
+            forget_gate = torch.sigmoid(f_pre) if self.forget_gate else torch.ones_like(f_pre)
+            input_gate = 1.0 - forget_gate if self.coupled else torch.sigmoid(i_pre)
+            cell = forget_gate * cell + input_gate * torch.tanh(g_pre)  # (2.5)
+            if self.peepholes:
+                o_pre = o_pre + self.peep_o * cell
+            squashed = torch.tanh(cell) if self.output_activation else cell
+            hidden = torch.sigmoid(o_pre) * squashed  # (2.6)
+            hiddens.append(hidden)
+        return torch.stack(hiddens, dim=1), (hidden, cell)

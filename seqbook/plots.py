@@ -6,13 +6,19 @@ import functools
 import numpy as np
 from matplotlib.ticker import NullLocator
 
-from seqbook.gradients import gradient_norm_by_lag
+from seqbook.cells import cell_after_steps
+from seqbook.gradients import gradient_norm_by_lag, gradient_reach
 
 
 @functools.lru_cache(maxsize=16)
 def _reference_ratio(scale, steps):
     """The faint reference curves never change: compute each once."""
     return gradient_norm_by_lag(scale, steps=steps)["ratio"]
+
+
+@functools.lru_cache(maxsize=16)
+def _reference_reach(cell, forget_bias, length):
+    return gradient_reach(cell, length=length, forget_bias=forget_bias)
 
 
 def repeated_multiply(factor, steps, squash, start=0.5):
@@ -94,3 +100,74 @@ def draw_losses(ax, curves, baseline=None, baseline_label="baseline", xlabel="tr
     ax.set_ylabel(ylabel)
     ax.legend()
     return {label: float(values[-1]) for label, (_, values) in curves.items()}
+
+
+def draw_gate_drive(ax, forget_gate, input_gate, output_gate, candidate, cell0, steps):
+    """Drive an LSTM unit with fixed gate values and plot c_t and h_t for t = 0 ... steps.
+
+    The cell follows equation (2.5), c_t = f c_{t-1} + i g, and the hidden state equation
+    (2.6), h_t = o tanh(c_t). With f < 1 the cell settles at i g / (1 - f), drawn dashed.
+    """
+    cells = np.array([cell_after_steps(cell0, forget_gate, input_gate, candidate, k)
+                      for k in range(steps + 1)])
+    hiddens = output_gate * np.tanh(cells)
+    ax.plot(cells, "o-", color="tab:green", label="cell state c_t")
+    ax.plot(hiddens, "s-", color="tab:purple", label="hidden state h_t = o·tanh(c_t)")
+    if forget_gate < 1:
+        settle = input_gate * candidate / (1 - forget_gate)
+        ax.axhline(settle, color="tab:green", ls="--", lw=1,
+                   label=f"where c settles: i·g/(1-f) = {settle:.2f}")
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("value")
+    ax.set_title(f"f = {forget_gate:.2f}, i = {input_gate:.2f}, g = {candidate:.2f}, "
+                 f"o = {output_gate:.2f}")
+    ax.legend(loc="best", fontsize=8)
+    return {"cells": cells, "hiddens": hiddens}
+
+
+def draw_gradient_reach(ax, forget_bias, length=100):
+    """Gradient reaching back k steps: a fresh LSTM with the given forget-gate bias,
+    against a fresh tanh RNN (grey), both with torch's default initialisation."""
+    rnn_ratio = _reference_reach("rnn", None, length)
+    ax.plot(rnn_ratio, color="gray", lw=1.5, label="tanh RNN")
+    ratio = gradient_reach("lstm", length=length, forget_bias=forget_bias)
+    ax.plot(ratio, color="tab:green", lw=2.5, label=f"LSTM, forget bias {forget_bias:+.1f}")
+    ax.axhline(1.0, color="black", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(1e-20, 1e3)
+    ax.set_xlabel("lag k (steps back from the end)")
+    ax.set_ylabel("‖∂h_T/∂x_{T-k}‖, relative to lag 0")
+    ax.set_title("How far back the gradient reaches, before training")
+    ax.legend(loc="lower left", fontsize=8)
+    return {"ratio": ratio, "rnn_ratio": rnn_ratio}
+
+
+def draw_gate_trace(axes, trace, marked, example=0):
+    """Heat maps of a trained LSTM's input gate, forget gate and cell state over time.
+
+    Args:
+        axes: three matplotlib axes, top to bottom.
+        trace: the dict of :func:`seqbook.cells.lstm_forward_trace`.
+        marked: the time steps to mark with a dashed line (the marked numbers).
+        example: which sequence of the batch to draw.
+    """
+    rows = [("input_gate", "input gate i_t", "viridis", (0, 1)),
+            ("forget_gate", "forget gate f_t", "viridis", (0, 1)),
+            ("cell", "cell state c_t", "RdBu_r", None)]
+    shown = {}
+    for ax, (name, label, colours, limits) in zip(axes, rows):
+        values = trace[name][example].T  # (H, T): one row per unit
+        if limits is None:
+            extent = float(np.abs(values).max()) or 1.0
+            limits = (-extent, extent)
+        ax.imshow(values, aspect="auto", cmap=colours, vmin=limits[0], vmax=limits[1],
+                  interpolation="nearest")
+        for step in marked:
+            ax.axvline(step, color="white" if name != "cell" else "black", ls="--", lw=1)
+        ax.set_ylabel(f"{label}\nunit", fontsize=8)
+        ax.set_yticks([])
+        shown[name] = values
+    axes[-1].set_xlabel("time step t (dashed: the two marked numbers)")
+    return shown

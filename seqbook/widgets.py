@@ -12,10 +12,12 @@ test can move a control and check that the picture changed as it should.
 import io
 
 import ipywidgets as widgets
+import numpy as np
+import torch
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from seqbook import plots
+from seqbook import cells, plots
 
 
 class ExplorerBox(widgets.VBox):
@@ -39,9 +41,9 @@ class Explorer:
         self.shown = None
         for control in controls.values():
             control.observe(self._redraw, names="value")
-        self.widget = ExplorerBox(
-            [widgets.HTML(f"<b>{title}</b>"), widgets.HBox(list(controls.values())), self.image]
-        )
+        rows = [widgets.HBox(list(controls.values())[start:start + 3])
+                for start in range(0, len(controls), 3)]  # at most three controls a row
+        self.widget = ExplorerBox([widgets.HTML(f"<b>{title}</b>"), *rows, self.image])
         self.widget.description = f"{title}: move {', '.join(controls)}"
         self._redraw()
 
@@ -97,3 +99,81 @@ def gradient_explorer(scale=1.0, clip=False, threshold=1.0):
         return shown
 
     return Explorer("Vanishing and exploding gradients", controls, draw, figsize=(9, 3.5))
+
+
+def _unit_slider(value, description, low=0.0, high=1.0):
+    return widgets.FloatSlider(value=value, min=low, max=high, step=0.05,
+                               description=description)
+
+
+def gate_explorer(forget_gate=1.0, input_gate=0.0, output_gate=1.0, candidate=0.8,
+                  cell0=1.0, steps=12):
+    """Hold an LSTM unit's gates at values of your choice and watch c_t and h_t (2.3)."""
+    controls = {
+        "forget_gate": _unit_slider(forget_gate, "forget f"),
+        "input_gate": _unit_slider(input_gate, "input i"),
+        "output_gate": _unit_slider(output_gate, "output o"),
+        "candidate": _unit_slider(candidate, "candidate g", -1.0, 1.0),
+        "cell0": _unit_slider(cell0, "start c_0", -2.0, 2.0),
+        "steps": widgets.IntSlider(value=steps, min=1, max=40, description="steps"),
+    }
+
+    def draw(figure, **values):
+        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_gate_drive(figure.add_subplot(1, 1, 1), **values)
+
+    return Explorer("Driving the gates by hand", controls, draw)
+
+
+def memory_explorer(forget_bias=0.0, length=100):
+    """How far back a fresh LSTM's gradient reaches as its forget-gate bias moves (2.5)."""
+    controls = {
+        "forget_bias": widgets.FloatSlider(value=forget_bias, min=-3.0, max=6.0, step=0.5,
+                                           description="forget bias"),
+    }
+
+    def draw(figure, forget_bias):
+        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_gradient_reach(figure.add_subplot(1, 1, 1), forget_bias, length)
+
+    return Explorer("The forget-gate bias and the gradient's reach", controls, draw)
+
+
+def trained_gates_explorer(model, length=100, first=10, second=70, seed=0):
+    """Look inside a trained adding-problem LSTM: its gates on a sequence you choose.
+
+    Args:
+        model: a :class:`seqbook.models.SequenceRegressor` whose ``recurrent`` is a
+            ``torch.nn.LSTM`` reading (value, marker) pairs.
+        length: the sequence length T. ``first`` (in the first half) and ``second`` (in
+            the second half) are the marked steps; ``seed`` draws the values.
+    """
+    weights = cells.lstm_weights_from_torch(model.recurrent)
+    hidden_size = model.recurrent.hidden_size
+    half = length // 2
+    controls = {
+        "first": widgets.IntSlider(value=first, min=0, max=half - 1, description="1st mark"),
+        "second": widgets.IntSlider(value=second, min=half, max=length - 1,
+                                    description="2nd mark"),
+        "seed": widgets.IntSlider(value=seed, min=0, max=20, description="values seed"),
+    }
+
+    def draw(figure, first, second, seed):
+        values = np.random.default_rng(seed).uniform(0.0, 1.0, size=length)
+        markers = np.zeros(length)
+        markers[[first, second]] = 1.0
+        xs = np.stack([values, markers], axis=1)[None]  # (1, T, 2)
+        zeros = np.zeros((1, hidden_size))
+        trace = cells.lstm_forward_trace(xs, zeros, zeros, **weights)
+        with torch.no_grad():
+            prediction = model(torch.as_tensor(xs, dtype=torch.float32)).item()
+        target = values[first] + values[second]
+        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, hspace=0.15)
+        axes = figure.subplots(3, 1, sharex=True)
+        shown = plots.draw_gate_trace(axes, trace, marked=(first, second))
+        axes[0].set_title(f"marked values {values[first]:.2f} + {values[second]:.2f} = "
+                          f"{target:.2f}; the LSTM answers {prediction:.2f}")
+        shown.update(prediction=prediction, target=target)
+        return shown
+
+    return Explorer("Inside a trained LSTM", controls, draw, figsize=(8, 5))

@@ -1,0 +1,354 @@
+"""Checks for Chapter 2's exercises: lstm_cell_forward, lstm_forward,
+peephole_lstm_cell_forward and cell_after_steps.
+
+Public checks isolate one part of the cell at a time (only the biases, no old cell, no
+input) so that the message can name the mistake: a tanh where a sigmoid belongs, the
+blocks of the packed weights taken in the wrong order, the cell updated from the hidden
+state, a state that is not carried. Hidden checks try other sizes and edge cases.
+"""
+
+import itertools
+
+import numpy as np
+
+from seqbook import cells
+from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
+
+TRANSPOSE_HINT = (
+    "A shape mismatch usually means a missing transpose: W_x has shape (4H, D) and x has "
+    "shape (B, D), so the four input terms together are x @ W_x.T, of shape (B, 4H); "
+    "then split them into four blocks of H columns."
+)
+GATE_NAMES = ("i", "f", "g", "o")
+
+
+def _cell_case(rng, batch, input_size, hidden_size, forget_bias=0.0):
+    weights = cells.random_lstm_weights(input_size, hidden_size, rng, forget_bias)
+    weights["b"] = weights["b"] + rng.uniform(-0.5, 0.5, size=4 * hidden_size)
+    x = rng.standard_normal((batch, input_size))
+    hidden_prev = rng.uniform(-1, 1, size=(batch, hidden_size))
+    cell_prev = rng.uniform(-2, 2, size=(batch, hidden_size))
+    return x, hidden_prev, cell_prev, weights
+
+
+def _blocks(x, hidden_prev, W_x, W_h, b):
+    """The four pre-activations in torch's order i, f, g, o, each (B, H)."""
+    return np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
+
+
+def _combine(i_pre, f_pre, g_pre, o_pre, cell_prev, hidden_prev, gate=cells.sigmoid,
+             squash=np.tanh, cell_from_hidden=False, output_tanh=True, new_cell_in_h=True):
+    """The cell built from pre-activations, with switches for the typical mistakes."""
+    input_gate, forget_gate, output_gate = gate(i_pre), gate(f_pre), gate(o_pre)
+    candidate = squash(g_pre)
+    old = hidden_prev if cell_from_hidden else cell_prev
+    cell = forget_gate * old + input_gate * candidate
+    shown = cell if new_cell_in_h else cell_prev
+    hidden = output_gate * (np.tanh(shown) if output_tanh else shown)
+    return hidden, cell
+
+
+def _cell_mistakes(x, hidden_prev, cell_prev, W_x, W_h, b):
+    """What the typical wrong versions of equations (2.1) to (2.6) return, as (h, c)."""
+    pre = _blocks(x, hidden_prev, W_x, W_h, b)
+    args = (*pre, cell_prev, hidden_prev)
+    mistakes = {
+        "the gates match tanh, not sigmoid. A gate is a sigmoid layer, with values in "
+        "(0, 1) (0 blocks, 1 lets through); only the candidate g uses tanh.":
+            _combine(*args, gate=np.tanh),
+        "the candidate g matches sigmoid, not tanh: the candidate is a tanh layer, with "
+        "values in (-1, 1), so the cell can be pushed down as well as up.":
+            _combine(*args, squash=cells.sigmoid),
+        "the cell is updated from the hidden state: equation (2.5) is c_t = f * c_{t-1} + "
+        "i * g, with the previous cell state cell_prev, not hidden_prev.":
+            _combine(*args, cell_from_hidden=True),
+        "h_t = o * c_t is missing its tanh: the hidden state is o * tanh(c_t).":
+            _combine(*args, output_tanh=False),
+        "the hidden state uses the old cell: h_t = o * tanh(c_t) with the NEW cell state.":
+            _combine(*args, new_cell_in_h=False),
+        "the bias b is missing from the pre-activations.":
+            _combine(*_blocks(x, hidden_prev, W_x, W_h, 0 * b), cell_prev, hidden_prev),
+        "the recurrent term W_h h_{t-1} is missing.":
+            _combine(*_blocks(x, 0 * hidden_prev, W_x, W_h, b), cell_prev, hidden_prev),
+    }
+    for order in itertools.permutations(range(4)):
+        if order == (0, 1, 2, 3):
+            continue
+        named = ", ".join(GATE_NAMES[k] for k in order)
+        # the student read block k of the packed weights as the gate order[k]
+        by_gate = [None] * 4
+        for block, gate in enumerate(order):
+            by_gate[gate] = pre[block]
+        mistakes[
+            f"the four blocks of W_x, W_h and b are taken in the order {named}. torch packs "
+            "them in the order i, f, g, o: input gate, forget gate, candidate, output gate."
+        ] = _combine(*by_gate, cell_prev, hidden_prev)
+    return mistakes
+
+
+def _expect_pair(result, shape, name, what):
+    """The student's (hidden, cell) pair as two arrays of ``shape``."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise ExerciseFailure(
+            f"{name} should return a pair (hidden, cell); got {type(result).__name__}"
+            + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "") + "."
+        )
+    hidden = expect_array(result[0], shape, f"{name}'s hidden state ({what})")
+    cell = expect_array(result[1], shape, f"{name}'s cell state ({what})")
+    return hidden, cell
+
+
+def _diagnose_pair(result, expected, mistakes, what):
+    """Like :func:`seqbook.checks.diagnose`, for (hidden, cell) pairs."""
+    hidden, cell = result
+    right_hidden, right_cell = expected
+    if matches(hidden, right_hidden) and matches(cell, right_cell):
+        return
+    if matches(hidden, right_cell) and matches(cell, right_hidden):
+        raise ExerciseFailure(f"{what}: hidden and cell are swapped; return (hidden, cell).")
+    for message, (wrong_hidden, wrong_cell) in mistakes.items():
+        if matches(hidden, wrong_hidden) and matches(cell, wrong_cell):
+            raise ExerciseFailure(f"{what}: {message}")
+    if matches(cell, right_cell):
+        diagnose(hidden, right_hidden, {}, f"{what}, the hidden state h_t (the cell state "
+                 "c_t is right; check equation (2.6))")
+    diagnose(cell, right_cell, {}, f"{what}, the cell state c_t")
+    diagnose(hidden, right_hidden, {}, f"{what}, the hidden state h_t")
+
+
+def _check_cell(student, x, hidden_prev, cell_prev, weights, what):
+    result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
+                          weights["b"], name="lstm_cell_forward", hint=TRANSPOSE_HINT)
+    result = _expect_pair(result, hidden_prev.shape, "lstm_cell_forward", what)
+    expected = cells.lstm_cell_forward(x, hidden_prev, cell_prev, **weights)
+    _diagnose_pair(result, expected, _cell_mistakes(x, hidden_prev, cell_prev, **weights),
+                   what)
+
+
+def lstm_cell_forward_public(student):
+    """Biases alone, the old cell alone, the input alone, then everything (B=3, D=4, H=5)."""
+    rng = np.random.default_rng(1101)
+    x, hidden_prev, cell_prev, weights = _cell_case(rng, batch=3, input_size=4, hidden_size=5)
+    zero_x, zero_state = np.zeros_like(x), np.zeros_like(hidden_prev)
+    _check_cell(student, zero_x, zero_state, cell_prev, weights,
+                "with x = 0 and h_prev = 0 (biases and the old cell only)")
+    _check_cell(student, x, zero_state, zero_state, weights,
+                "with h_prev = 0 and c_prev = 0 (input only)")
+    _check_cell(student, x, hidden_prev, cell_prev, weights, "on a batch of 3 with D = 4, "
+                "H = 5")
+
+
+def lstm_cell_forward_hidden(student):
+    """Other sizes, a strong forget bias, and large inputs that must stay bounded."""
+    rng = np.random.default_rng(2202)
+    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (7, 2, 9), (16, 10, 6)]:
+        case = _cell_case(rng, batch, input_size, hidden_size)
+        _check_cell(student, *case, f"with B = {batch}, D = {input_size}, H = {hidden_size}")
+    case = _cell_case(rng, 4, 3, 3, forget_bias=5.0)
+    _check_cell(student, *case, "with a forget-gate bias of +5")
+    x, hidden_prev, cell_prev, weights = _cell_case(rng, 4, 3, 3)
+    result = call_student(student, 100 * x, hidden_prev, cell_prev, weights["W_x"],
+                          weights["W_h"], weights["b"], name="lstm_cell_forward")
+    hidden, _ = _expect_pair(result, (4, 3), "lstm_cell_forward", "large inputs")
+    if np.abs(hidden).max() > 1.0:
+        raise ExerciseFailure("for large inputs the hidden state left (-1, 1): h_t is a "
+                              "gate in (0, 1) times tanh(c_t).")
+
+
+def _forward_case(rng, batch, length, input_size, hidden_size):
+    weights = cells.random_lstm_weights(input_size, hidden_size, rng, forget_bias=1.0)
+    xs = rng.standard_normal((batch, length, input_size))
+    hidden0 = rng.uniform(-1, 1, size=(batch, hidden_size))
+    cell0 = rng.uniform(-2, 2, size=(batch, hidden_size))
+    return xs, hidden0, cell0, weights
+
+
+def _unroll(xs, hidden0, cell0, weights, carry_hidden=True, carry_cell=True):
+    """lstm_forward with switches for states that are not carried."""
+    hidden, cell = hidden0, cell0
+    hiddens, cells_ = [], []
+    for t in range(xs.shape[1]):
+        hidden_in = hidden if carry_hidden else hidden0
+        cell_in = cell if carry_cell else cell0
+        hidden, cell = cells.lstm_cell_forward(xs[:, t], hidden_in, cell_in, **weights)
+        hiddens.append(hidden)
+        cells_.append(cell)
+    return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
+
+
+def _check_forward(student, xs, hidden0, cell0, weights, what):
+    B, T, _ = xs.shape
+    H = hidden0.shape[1]
+    result = call_student(student, xs, hidden0, cell0, weights["W_x"], weights["W_h"],
+                          weights["b"], name="lstm_forward", hint=TRANSPOSE_HINT)
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        shapes = [np.shape(part) for part in result]
+        if shapes == [(B, H), (B, H)] and T > 1:
+            raise ExerciseFailure(
+                "lstm_forward returned one hidden and one cell state, each (B, H). Return all "
+                f"of them, h_1 ... h_T and c_1 ... c_T, each stacked along axis 1: shape "
+                f"(B, T, H) = {(B, T, H)}."
+            )
+        if shapes == [(T, B, H), (T, B, H)] and T != B:
+            raise ExerciseFailure(
+                f"lstm_forward returned shape {(T, B, H)}, time first. The book is "
+                f"batch-first: stack along axis=1 to get (B, T, H) = {(B, T, H)}."
+            )
+    result = _expect_pair(result, (B, T, H), "lstm_forward", what)
+    expected = cells.lstm_forward(xs, hidden0, cell0, **weights)
+    zeros = np.zeros_like(hidden0)
+    mistakes = {
+        "the state is not carried from step to step: each step must be fed the previous "
+        "step's hidden AND cell state, not hidden0 and cell0 again.":
+            _unroll(xs, hidden0, cell0, weights, carry_hidden=False, carry_cell=False),
+        "the cell state is not carried: each step starts again from cell0. Pass the cell "
+        "that the previous step returned.":
+            _unroll(xs, hidden0, cell0, weights, carry_cell=False),
+        "the hidden state is not carried: each step starts again from hidden0. Pass the "
+        "hidden state that the previous step returned.":
+            _unroll(xs, hidden0, cell0, weights, carry_hidden=False),
+        "the initial states are ignored: start the loop from hidden0 and cell0.":
+            cells.lstm_forward(xs, zeros, zeros, **weights),
+        "the initial cell state is ignored: start the loop from cell = cell0.":
+            cells.lstm_forward(xs, hidden0, zeros, **weights),
+        "the states are shifted by one step: position t should hold the states after "
+        "reading x_t, so do not store h_0 and c_0, and do include the last ones.": (
+            np.concatenate([hidden0[:, None], expected[0][:, :-1]], axis=1),
+            np.concatenate([cell0[:, None], expected[1][:, :-1]], axis=1)),
+    }
+    _diagnose_pair(result, expected, mistakes, what)
+
+
+def lstm_forward_public(student):
+    """A batch of 2 sequences of length 6, D = 3, H = 4, with non-zero h_0 and c_0."""
+    rng = np.random.default_rng(3303)
+    case = _forward_case(rng, batch=2, length=6, input_size=3, hidden_size=4)
+    _check_forward(student, *case, "B = 2, T = 6, D = 3, H = 4")
+
+
+def lstm_forward_hidden(student):
+    """Length one, a single sequence, a long sequence, and B = T."""
+    rng = np.random.default_rng(4404)
+    for batch, length, input_size, hidden_size in [(1, 1, 2, 3), (1, 9, 1, 1), (5, 60, 4, 8),
+                                                   (4, 4, 4, 4)]:
+        case = _forward_case(rng, batch, length, input_size, hidden_size)
+        _check_forward(student, *case,
+                       f"B = {batch}, T = {length}, D = {input_size}, H = {hidden_size}")
+
+
+def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_o):
+    i_pre, f_pre, g_pre, o_pre = _blocks(x, hidden_prev, **weights)
+
+    def build(i_peek, f_peek, o_peek_old, o_peek_new):
+        input_gate = cells.sigmoid(i_pre + i_peek)
+        forget_gate = cells.sigmoid(f_pre + f_peek)
+        cell = forget_gate * cell_prev + input_gate * np.tanh(g_pre)
+        output_gate = cells.sigmoid(o_pre + o_peek_old + o_peek_new * cell)
+        return output_gate * np.tanh(cell), cell
+
+    zero = 0.0
+    return {
+        "the output gate peeks at the old cell c_{t-1}; in equation (2.9) it sees the new "
+        "cell c_t, computed first.": build(peep_i * cell_prev, peep_f * cell_prev,
+                                            peep_o * cell_prev, zero),
+        "the peepholes are missing: the gates must see the cell state.":
+            build(zero, zero, zero, zero),
+        "the output gate has no peephole: add peep_o * c_t (the new cell).":
+            build(peep_i * cell_prev, peep_f * cell_prev, zero, zero),
+        "the input and forget gates have no peephole: add peep_i * c_{t-1} and "
+        "peep_f * c_{t-1}.": build(zero, zero, zero, peep_o),
+        "peep_i and peep_f are swapped.": build(peep_f * cell_prev, peep_i * cell_prev, zero,
+                                                peep_o),
+    }
+
+
+def _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what):
+    result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
+                          weights["b"], *peepholes, name="peephole_lstm_cell_forward",
+                          hint=TRANSPOSE_HINT)
+    result = _expect_pair(result, hidden_prev.shape, "peephole_lstm_cell_forward", what)
+    expected = cells.peephole_lstm_cell_forward(x, hidden_prev, cell_prev, **weights,
+                                                peep_i=peepholes[0], peep_f=peepholes[1],
+                                                peep_o=peepholes[2])
+    mistakes = _peephole_mistakes(x, hidden_prev, cell_prev, weights, *peepholes)
+    _diagnose_pair(result, expected, mistakes, what)
+
+
+def _peepholes(rng, hidden_size, scale=1.0):
+    return tuple(scale * rng.uniform(-1, 1, size=hidden_size) for _ in range(3))
+
+
+def peephole_lstm_cell_forward_public(student):
+    """Zero peepholes (the plain cell), each peephole on its own, then all three."""
+    rng = np.random.default_rng(5505)
+    x, hidden_prev, cell_prev, weights = _cell_case(rng, batch=3, input_size=4, hidden_size=5)
+    peep_i, peep_f, peep_o = _peepholes(rng, 5)
+    zero = np.zeros(5)
+    _check_peephole(student, x, hidden_prev, cell_prev, weights, (zero, zero, zero),
+                    "with all peepholes zero (it must equal the plain LSTM cell)")
+    _check_peephole(student, x, hidden_prev, cell_prev, weights, (peep_i, zero, zero),
+                    "with only peep_i")
+    _check_peephole(student, x, hidden_prev, cell_prev, weights, (zero, peep_f, zero),
+                    "with only peep_f")
+    _check_peephole(student, x, hidden_prev, cell_prev, weights, (zero, zero, peep_o),
+                    "with only peep_o")
+    _check_peephole(student, x, hidden_prev, cell_prev, weights, (peep_i, peep_f, peep_o),
+                    "with all three peepholes")
+
+
+def peephole_lstm_cell_forward_hidden(student):
+    """Other sizes and strong peepholes."""
+    rng = np.random.default_rng(6606)
+    for batch, input_size, hidden_size, scale in [(1, 1, 1, 1.0), (6, 2, 7, 3.0),
+                                                  (2, 8, 3, 0.1)]:
+        x, hidden_prev, cell_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
+        _check_peephole(student, x, hidden_prev, cell_prev, weights,
+                        _peepholes(rng, hidden_size, scale),
+                        f"B = {batch}, D = {input_size}, H = {hidden_size}, peepholes up to "
+                        f"{scale:g}")
+
+
+def _check_steps(student, cell0, forget_gate, input_gate, candidate, steps):
+    case = (f"cell_after_steps(cell0={cell0}, forget_gate={forget_gate}, "
+            f"input_gate={input_gate}, candidate={candidate}, steps={steps})")
+    result = call_student(student, cell0, forget_gate, input_gate, candidate, steps,
+                          name="cell_after_steps")
+    expected = cells.cell_after_steps(cell0, forget_gate, input_gate, candidate, steps)
+    result = expect_array(result, np.shape(expected), case)
+    write = input_gate * candidate
+
+    def after(k):
+        return cells.cell_after_steps(cell0, forget_gate, input_gate, candidate, k)
+
+    mistakes = {
+        "one step too few: apply c <- f * c + i * g exactly `steps` times.": after(steps - 1)
+        if steps >= 1 else np.nan,
+        "one step too many: apply c <- f * c + i * g exactly `steps` times.": after(steps + 1),
+        "the forget gate is ignored: each step multiplies the old cell by f before adding "
+        "i * g.": np.asarray(cell0) + steps * write,
+        "the forget gate also scales the new write: the update is f * c + i * g, not "
+        "f * (c + i * g).": cells.cell_after_steps(cell0, forget_gate,
+                                                   forget_gate * input_gate, candidate,
+                                                   steps),
+        "i * g is added only once: the gates stay fixed, so every step writes i * g again.":
+            forget_gate**steps * np.asarray(cell0) + (write if steps else 0.0),
+    }
+    diagnose(result, expected, {m: v for m, v in mistakes.items()
+                                if np.all(np.isfinite(v))}, case, tolerance=1e-9)
+
+
+def cell_after_steps_public(student):
+    """Memory held (f = 1, i = 0), memory fading, and writing with the old cell kept."""
+    _check_steps(student, 2.0, 1.0, 0.0, 0.5, 10)
+    _check_steps(student, 2.0, 0.5, 0.0, 0.5, 3)
+    _check_steps(student, 1.0, 0.9, 0.5, 0.8, 4)
+
+
+def cell_after_steps_hidden(student):
+    """Zero steps, one step, many steps (it settles at i g / (1 - f)), and arrays."""
+    _check_steps(student, 1.5, 0.7, 0.3, -0.6, 0)
+    _check_steps(student, -1.0, 0.2, 1.0, 1.0, 1)
+    _check_steps(student, 0.0, 0.95, 0.4, 0.5, 200)
+    _check_steps(student, 3.0, 1.0, 1.0, -0.25, 7)
+    _check_steps(student, np.array([1.0, -2.0, 0.5]), np.array([0.9, 0.5, 1.0]),
+                 np.array([0.1, 0.0, 0.5]), np.array([1.0, -1.0, 0.2]), 5)
