@@ -14,6 +14,7 @@ import contextlib
 import functools
 import http.server
 import json
+import math
 import pathlib
 import re
 import threading
@@ -196,17 +197,23 @@ def check_math(page, timeout=RENDER_TIMEOUT):
     return problems
 
 
-def expected_controls(notebook_path):
-    """Count, by CSS class, the controls the notebook's saved widget views should show."""
+def saved_widgets(notebook_path):
+    """What the notebook's saved widget views should show: ``(views, counts, settings)``.
+
+    ``counts`` maps each control's CSS class to how many such controls the views hold;
+    ``settings`` lists each slider's and checkbox's ``(kind, description, value)``."""
     notebook = json.loads(pathlib.Path(notebook_path).read_text())
     state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    counts = {}
+    counts, settings = {}, []
 
     def visit(model_id):
         model = state[model_id]
         css = CONTROL_CLASSES.get(model["model_name"])
         if css:
             counts[css] = counts.get(css, 0) + 1
+        if css in ("widget-slider", "widget-checkbox"):
+            settings.append((css, model["state"].get("description", ""),
+                             model["state"].get("value")))
         for child in model["state"].get("children", []):
             visit(child.removeprefix("IPY_MODEL_"))
 
@@ -217,12 +224,36 @@ def expected_controls(notebook_path):
             if view:
                 views += 1
                 visit(view["model_id"])
-    return views, counts
+    return views, counts, sorted(settings, key=repr)
+
+
+def shows_value(readout, value):
+    """True when a slider's readout text (as formatted, e.g. "3.00") shows ``value``."""
+    try:
+        shown = float(readout)
+    except ValueError:
+        return False
+    decimals = len(readout.split(".")[1]) if "." in readout and "e" not in readout else 0
+    return (abs(shown - value) <= 0.5 * 10 ** -decimals + 1e-12
+            or math.isclose(shown, value, rel_tol=5e-3))
+
+
+def rendered_settings(page):
+    """Each rendered slider's and checkbox's ``(kind, label, value)``, as the page shows."""
+    return page.evaluate("""() => [
+        ...[...document.querySelectorAll('.widget-slider')].map(el => ['widget-slider',
+            (el.querySelector('.widget-label') || {}).innerText || '',
+            (el.querySelector('.widget-readout') || {}).innerText || '']),
+        ...[...document.querySelectorAll('.widget-checkbox')].map(el => ['widget-checkbox',
+            (el.querySelector('.widget-label-basic') || el).innerText,
+            el.querySelector('input[type=checkbox]').checked]),
+    ]""")
 
 
 def check_widgets(page, notebook_path, timeout=RENDER_TIMEOUT):
-    """Each saved widget view is rendered, with as many controls of each kind as saved."""
-    views, expected = expected_controls(notebook_path)
+    """Each saved widget view is rendered, with as many controls of each kind as saved,
+    and every slider and checkbox shows its saved description and value."""
+    views, expected, settings = saved_widgets(notebook_path)
     problems = []
     try:
         page.wait_for_function(
@@ -236,6 +267,16 @@ def check_widgets(page, notebook_path, timeout=RENDER_TIMEOUT):
         found = page.locator(f".{css}").count()
         if found != count:
             problems.append(f"{found} .{css} controls rendered, the saved state has {count}")
+    shown = rendered_settings(page)
+    for kind, description, value in settings:
+        match = [item for item in shown
+                 if item[0] == kind and item[1].strip("\u200b \n") == description
+                 and (shows_value(item[2], value) if kind == "widget-slider"
+                      else item[2] == value)]
+        if match:
+            shown.remove(match[0])
+        else:
+            problems.append(f"no {kind} shows the saved {description!r} = {value!r}")
     return problems
 
 

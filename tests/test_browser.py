@@ -189,13 +189,15 @@ def test_checks_fail_when_the_widget_manager_is_removed(book_html, tmp_path, bro
     assert any("404" in p and "embed-amd.js" in p for p in problems), problems
 
 
-def test_expected_controls_are_counted_from_the_saved_widget_state(tmp_path):
+def test_saved_controls_are_read_from_the_widget_state(tmp_path):
     notebook = {
         "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {
             "box": {"model_name": "VBoxModel",
                     "state": {"children": ["IPY_MODEL_slider", "IPY_MODEL_tick"]}},
-            "slider": {"model_name": "FloatSliderModel", "state": {}},
-            "tick": {"model_name": "CheckboxModel", "state": {}},
+            "slider": {"model_name": "FloatSliderModel",
+                       "state": {"description": "factor", "value": 3.0}},
+            "tick": {"model_name": "CheckboxModel",
+                     "state": {"description": "tanh", "value": True}},
             "unshown": {"model_name": "IntSliderModel", "state": {}},
         }}}},
         "cells": [{"cell_type": "code", "outputs": [
@@ -203,6 +205,15 @@ def test_expected_controls_are_counted_from_the_saved_widget_state(tmp_path):
     }
     path = tmp_path / "lab.ipynb"
     path.write_text(json.dumps(notebook))
-    views, counts = browser_checks.expected_controls(path)
+    views, counts, settings = browser_checks.saved_widgets(path)
     assert views == 1
     assert counts == {"widget-slider": 1, "widget-checkbox": 1}
+    assert settings == [("widget-checkbox", "tanh", True), ("widget-slider", "factor", 3.0)]
+
+
+def test_a_readout_shows_a_value_to_its_displayed_precision():
+    assert browser_checks.shows_value("3.00", 3.0)
+    assert browser_checks.shows_value("12", 12)
+    assert browser_checks.shows_value("0.00123", 0.0012345)
+    assert not browser_checks.shows_value("3.00", 2.5)
+    assert not browser_checks.shows_value("", 1.0)
