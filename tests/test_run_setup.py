@@ -1,0 +1,69 @@
+"""tools/run.py test installs Debian's Chromium for the browser tests only when it is
+missing, and tools/run.py book --cdn asks the book build for the CDN flavour."""
+
+import importlib.util
+import pathlib
+import subprocess
+
+from tests.conftest import ROOT
+
+
+def load_run():
+    spec = importlib.util.spec_from_file_location("run", ROOT / "tools" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def recorder(calls):
+    def fake_run(command, **kwargs):
+        calls.append((list(map(str, command)), kwargs.get("env", {})))
+        return subprocess.CompletedProcess(command, 0)
+    return fake_run
+
+
+def test_chromium_is_installed_with_apt_when_missing(monkeypatch, tmp_path):
+    run = load_run()
+    calls = []
+    monkeypatch.setattr(run, "CHROMIUM", tmp_path / "no-chromium-here")
+    monkeypatch.setattr(run.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(run.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.ensure_chromium()
+    commands = [command for command, _ in calls]
+    assert commands == [["apt-get", "update", "-qq"],
+                        ["apt-get", "install", "-y", "-qq", "chromium"]]
+
+
+def test_chromium_is_left_alone_when_present(monkeypatch, tmp_path):
+    run = load_run()
+    calls = []
+    present = tmp_path / "chromium"
+    present.write_text("")
+    monkeypatch.setattr(run, "CHROMIUM", present)
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.ensure_chromium()
+    assert calls == []
+
+
+def test_without_root_a_missing_chromium_is_reported_not_installed(monkeypatch, tmp_path,
+                                                                   capsys):
+    run = load_run()
+    calls = []
+    monkeypatch.setattr(run, "CHROMIUM", tmp_path / "no-chromium-here")
+    monkeypatch.setattr(run.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.ensure_chromium()
+    assert calls == []
+    assert "chromium" in capsys.readouterr().out
+
+
+def test_book_cdn_sets_the_flavour_for_the_build(monkeypatch):
+    run = load_run()
+    calls = []
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.build_book(["--cdn"])
+    command, env = calls[0]
+    assert "--cdn" not in command, "--cdn is for tools/run.py, not jupyter-book"
+    assert env.get("SEQBOOK_BOOK_CDN") == "1"
+    assert pathlib.Path(command[0]).name == "jupyter-book"
