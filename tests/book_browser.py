@@ -68,8 +68,8 @@ def lab_pages(root):
 
 
 def reading_pages(root):
-    """Each chapter's reading: the book/ page that has a lab among its sections."""
-    return [f"book/{pathlib.Path(page).name}" for page in lab_pages(root)]
+    """Each chapter's reading: the table-of-contents pages named book/NN_topic."""
+    return [page for page in toc_pages(root) if re.fullmatch(r"book/\d+_\w+", page)]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
