@@ -310,11 +310,14 @@ def search_finds(context, base_url, term, docname):
     visit.open()
     try:
         visit.page.wait_for_selector("#search-results ul.search li", timeout=RENDER_TIMEOUT)
+        links = visit.page.eval_on_selector_all("#search-results ul.search li a",
+                                                "links => links.map(a => a.href)")
     except Exception:  # noqa: BLE001 - a timeout means no result
+        links = []
+    finally:
+        visit.close()
+    if not links:
         return visit.problems + [f"searching for {term!r} found nothing"]
-    links = visit.page.eval_on_selector_all("#search-results ul.search li a",
-                                            "links => links.map(a => a.href)")
-    visit.close()
     if not any(f"{docname}.html" in link for link in links):
         return visit.problems + [f"searching for {term!r} did not find {docname}: {links}"]
     return visit.problems

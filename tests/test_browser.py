@@ -119,6 +119,11 @@ def test_search_finds_each_chapter(reading, browser, site):
     assert not problems, "\n".join(problems)
 
 
+def test_the_search_check_reports_a_term_that_is_not_in_the_book(browser, site):
+    problems = browser_checks.search_finds(browser, site, "zyzzogeton", READINGS[0])
+    assert any("found nothing" in problem for problem in problems), problems
+
+
 @pytest.mark.parametrize("lab", LABS)
 def test_lab_offers_the_student_notebook_and_launch_buttons(lab, browser, site):
     visit = browser_checks.PageVisit(browser, site, lab).open()
