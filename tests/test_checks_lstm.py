@@ -126,10 +126,15 @@ def test_peephole_mistakes(student, message):
         checks.peephole_lstm_cell_forward_public(student)
 
 
-def test_peephole_with_a_plain_cell_inside_is_caught_first_by_the_zero_case():
+@pytest.mark.parametrize("mistake, message", [
+    (dict(gate=np.tanh), "gates match tanh, not sigmoid"),
+    (dict(cell_source="hidden"), "cell is updated from the hidden state"),
+    (dict(order=(1, 0, 2, 3)), "order f, i, g, o"),
+])
+def test_peephole_cell_mistakes_of_the_plain_cell_are_named(mistake, message):
     def wrong_cell(x, hidden_prev, cell_prev, W_x, W_h, b, *peepholes):
-        return cell_with(gate=np.tanh)(x, hidden_prev, cell_prev, W_x, W_h, b)
-    with pytest.raises(AssertionError, match="all peepholes zero"):
+        return cell_with(**mistake)(x, hidden_prev, cell_prev, W_x, W_h, b)
+    with pytest.raises(AssertionError, match=f"all peepholes zero.*{message}"):
         checks.peephole_lstm_cell_forward_public(wrong_cell)
 
 

@@ -50,6 +50,36 @@ def vanishing_horizon(largest_singular_value, tolerance):
     return math.floor(math.log(tolerance) / math.log(largest_singular_value))  # one short
 ''', "one step too early"),
     },
+    "02_lstm": {
+        "lstm_cell_forward": ('''
+def lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b):
+    pre = x @ W_x.T + hidden_prev @ W_h.T + b
+    f_pre, i_pre, g_pre, o_pre = np.split(pre, 4, axis=1)  # f first: not torch's order
+    cell = cells.sigmoid(f_pre) * cell_prev + cells.sigmoid(i_pre) * np.tanh(g_pre)
+    return cells.sigmoid(o_pre) * np.tanh(cell), cell
+''', "torch packs them in the order i, f, g, o"),
+        "cell_after_steps": ('''
+def cell_after_steps(cell0, forget_gate, input_gate, candidate, steps):
+    return cell0 + steps * input_gate * candidate  # the forget gate left out
+''', "forget gate is ignored"),
+        "lstm_forward": ('''
+def lstm_forward(xs, hidden0, cell0, W_x, W_h, b):
+    hiddens, cells_ = [], []
+    for t in range(xs.shape[1]):
+        hidden, cell = cells.lstm_cell_forward(xs[:, t], hidden0, cell0, W_x, W_h, b)
+        hiddens.append(hidden)  # every step starts again from hidden0 and cell0
+        cells_.append(cell)
+    return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
+''', "state is not carried"),
+        "peephole_lstm_cell_forward": ('''
+def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b, peep_i, peep_f, peep_o):
+    i_pre, f_pre, g_pre, o_pre = np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
+    input_gate = np.tanh(i_pre + peep_i * cell_prev)  # tanh for the gates
+    forget_gate = np.tanh(f_pre + peep_f * cell_prev)
+    cell = forget_gate * cell_prev + input_gate * np.tanh(g_pre)
+    return np.tanh(o_pre + peep_o * cell) * np.tanh(cell), cell
+''', "gates match tanh, not sigmoid"),
+    },
 }
 
 

@@ -248,7 +248,7 @@ def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_
 
     zero = 0.0
     return {
-        "the output gate peeks at the old cell c_{t-1}; in equation (2.9) it sees the new "
+        "the output gate peeks at the old cell c_{t-1}; in equation (2.10) it sees the new "
         "cell c_t, computed first.": build(peep_i * cell_prev, peep_f * cell_prev,
                                             peep_o * cell_prev, zero),
         "the peepholes are missing: the gates must see the cell state.":
@@ -271,6 +271,8 @@ def _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what
                                                 peep_i=peepholes[0], peep_f=peepholes[1],
                                                 peep_o=peepholes[2])
     mistakes = _peephole_mistakes(x, hidden_prev, cell_prev, weights, *peepholes)
+    if not any(np.any(peephole) for peephole in peepholes):  # the plain cell's mistakes
+        mistakes = {**_cell_mistakes(x, hidden_prev, cell_prev, **weights), **mistakes}
     _diagnose_pair(result, expected, mistakes, what)
 
 
