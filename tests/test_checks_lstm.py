@@ -167,3 +167,16 @@ def test_cell_after_steps_closed_form_passes_hidden_checks():
         return decay * cell0 + input_gate * candidate * geometric
     checks.cell_after_steps_public(closed_form)
     checks.cell_after_steps_hidden(closed_form)
+
+
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+def test_checks_leave_the_global_random_state_alone(exercise):
+    """A lab's later cells draw from torch's generator: grading must not shift them."""
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    getattr(checks, f"{exercise}_public")(REFERENCES[exercise])
+    getattr(checks, f"{exercise}_hidden")(REFERENCES[exercise])
+    assert torch.equal(torch.rand(3), expected)

@@ -42,7 +42,8 @@ def _torch_lstm(xs, hidden0, cell0, W_x, W_h, b):
     Returns: (hiddens, cells) as numpy arrays of shape (B, T, H), float64.
     """
     D, H = W_x.shape[1], W_h.shape[1]
-    lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=torch.float64)
+    with torch.random.fork_rng():  # a check must not move the lab's random numbers on
+        lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=torch.float64)
     hiddens, cells_ = [], []
     with torch.no_grad():
         lstm.weight_ih_l0.copy_(torch.as_tensor(W_x))
