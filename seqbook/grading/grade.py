@@ -171,7 +171,7 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
         denied.append(str(pathlib.Path(instructor_dir).resolve()))
 
     def target(submission, channel, workdir, guard):
-        runner.grade_submission(submission.data, graded_chapters, expected, channel,
+        runner.grade_submission(submission.data, chapters, expected, channel,
                                 workdir, guard, step_seconds)
 
     readable = [submission for submission in found if submission.data is not None]

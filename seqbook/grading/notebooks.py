@@ -36,7 +36,8 @@ def parse_notebook(data):
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
-        looks_cut = text.lstrip().startswith("{") and error.pos >= len(text.rstrip()) - 1
+        looks_cut = text.lstrip().startswith("{") and (
+            error.pos >= len(text.rstrip()) - 1 or error.msg.startswith("Unterminated"))
         what = ("the notebook is truncated (it ends in the middle)" if looks_cut
                 else f"the file is not JSON (line {error.lineno}, column {error.colno}: "
                      f"{error.msg})")

@@ -22,15 +22,15 @@ def points(value):
 
 
 def problems_summary(result):
-    """One line naming each exercise that lost points and why (first reason only)."""
+    """One line naming each exercise that lost points and why: the grader's notes and
+    the first failed check's message."""
     problems = []
     for name, exercise in result.exercises.items():
         if exercise["score"] >= exercise["possible"]:
             continue
-        reasons = [*exercise.get("notes", []),
-                   *(case["message"] for case in exercise["cases"] if not case["passed"])]
-        reason = reasons[0] if reasons else "lost points"
-        problems.append(f"{name}: {reason[:CASE_PREVIEW]}")
+        failed = [case["message"] for case in exercise["cases"] if not case["passed"]]
+        reasons = [*exercise.get("notes", []), *failed[:1]] or ["lost points"]
+        problems.append(f"{name}: " + " ".join(reason[:CASE_PREVIEW] for reason in reasons))
     return "; ".join(problems)
 
 
