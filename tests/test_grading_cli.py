@@ -370,5 +370,8 @@ def test_the_command_line_reports_and_exits_with_the_outcome(tmp_path, bundle):
         "graded 1 of 2 submissions; 1 could not be graded (1 not_a_notebook)")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "grades.csv").read_text())))
     assert [row_["status"] for row_ in rows] == ["graded", "not_a_notebook"]
+    inside = run_cli("grade", str(good.parent), "--out", str(good.parent / "grades"))
+    assert inside.returncode == 2 and "into or beside the submissions" in inside.stderr
+    assert not (good.parent / "grades").exists()
     missing = run_cli("grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o2"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr

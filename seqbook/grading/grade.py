@@ -142,6 +142,18 @@ def mark_duplicates(results):
                                   + (f". {result.message}" if result.message else ""))
 
 
+def check_out_dir(arguments, out_dir):
+    """Refuse an output folder inside a submitted folder or the folder of a submitted
+    file: grading never writes into or beside the submissions."""
+    out = pathlib.Path(out_dir).resolve()
+    for argument in arguments:
+        path = pathlib.Path(argument).resolve()
+        folder = path if path.is_dir() else path.parent
+        if out == folder or (path.is_dir() and folder in out.parents):
+            raise FileExistsError(f"--out {out_dir} would write into or beside the "
+                                  f"submissions in {argument}: choose a folder elsewhere")
+
+
 def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
           solutions_dir=None, instructor_dir=None, log=print):
     """Grade every submission in ``arguments`` and write the reports to ``out_dir``.
@@ -149,6 +161,7 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
     Returns:
         The list of ``Result`` (sorted by submission label).
     """
+    check_out_dir(arguments, out_dir)
     chapters = chapter_registry.discover(solutions_dir)
     unknown = sorted(set(expected or ()) - set(chapters))
     if unknown:
@@ -157,6 +170,8 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
     graded_chapters = {name: chapter for name, chapter in chapters.items()
                        if not expected or name in expected}
     found = submissions.find_submissions(arguments, sorted(chapters))
+    if not found:
+        raise FileNotFoundError(f"no notebooks (*.ipynb) in {', '.join(arguments)}")
     out_dir = pathlib.Path(out_dir)
     for name, chapter in graded_chapters.items():
         if instructor_dir is None:
