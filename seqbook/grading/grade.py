@@ -8,6 +8,7 @@ import os
 import pathlib
 import pkgutil
 import signal
+import zipfile
 
 from seqbook.grading import chapters as chapter_registry
 from seqbook.grading import reports, runner, sandbox, submissions
@@ -186,15 +187,21 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
         denied.append(str(pathlib.Path(instructor_dir).resolve()))
 
     def target(submission, channel, workdir, guard):
-        runner.grade_submission(submission.data, chapters, expected, channel,
-                                workdir, guard, step_seconds)
+        try:
+            data = submission.read()
+        except (OSError, zipfile.BadZipFile, RuntimeError) as error:
+            channel.send({"event": "rejected", "status": "unreadable",
+                          "message": f"the file cannot be read: {error}"})
+            return
+        runner.grade_submission(data, chapters, expected, channel, workdir, guard,
+                                step_seconds)
 
-    readable = [submission for submission in found if submission.data is not None]
+    readable = [submission for submission in found if submission.problem is None]
     outcomes = sandbox.run_all(readable, target, limits, jobs=jobs, denied=denied)
     by_submission = {id(outcome.key): outcome for outcome in outcomes}
     results = []
     for submission in found:
-        if submission.data is None:
+        if submission.problem is not None:
             results.append(Result(submission.label, submission.student,
                                   status="unreadable", message=submission.problem))
         else:

@@ -264,6 +264,17 @@ def run_all(keys, target, limits, jobs=1, denied=(), on_done=None):
     """
     pending = list(keys)
     running, outcomes = {}, {}
+    try:
+        _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done)
+    finally:  # interrupted (Ctrl-C): leave no child behind
+        for job in running.values():
+            _kill(job)
+            _finish(job)
+    return [outcomes[id(key)] for key in keys]
+
+
+def _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done):
+    """Keep ``jobs`` children running until every key has an outcome."""
     while pending or running:
         while pending and len(running) < max(1, jobs):
             key = pending.pop(0)
@@ -288,4 +299,3 @@ def run_all(keys, target, limits, jobs=1, denied=(), on_done=None):
             if now >= job.deadline and not job.killed_for_time:
                 job.killed_for_time = True
                 _kill(job)
-    return [outcomes[id(key)] for key in keys]

@@ -1,5 +1,7 @@
 """Finding the submissions: notebook files, folders of them, or a zip as downloaded
-from an LMS. Nothing is extracted to disk: a zip's members are read into memory.
+from an LMS. Nothing is extracted to disk, and nothing is read here: each submission's
+bytes are read by the child process that grades it (``Submission.read``), so a large
+class does not sit in the parent's memory.
 
 Each submission gets a ``label`` (its path as given, plus the path inside a folder or a
 zip, with ``!`` after the zip's name), which names it in the gradebook, and a
@@ -20,17 +22,30 @@ SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
 
 @dataclasses.dataclass(eq=False)
 class Submission:
-    """One notebook to grade: where it came from, its bytes (or why it has none)."""
+    """One notebook to grade: where it came from (a file, or a member of a zip)."""
 
     label: str
     student: str
-    data: bytes | None
+    path: pathlib.Path | None
     modified: tuple  # a sortable time stamp, to tell the newest of duplicates
-    problem: str | None = None  # why it could not be read
+    problem: str | None = None  # why it cannot be read
+    member: str | None = None  # the name inside the zip at ``path``
+
+    def read(self):
+        """The submission's bytes (raises OSError or zipfile.BadZipFile)."""
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as archive:
+            with archive.open(self.member) as handle:
+                data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise OSError("the notebook in the zip is larger than a lab can be")
+        return data
 
 
-def student_from(relative, chapter_names=()):
-    """Guess the student a submission belongs to from its path inside what was given."""
+def student_from(relative, chapter_names=(), folder=""):
+    """Guess the student a submission belongs to from its path inside what was given;
+    ``folder`` (the file's folder) names a file called just by its chapter."""
     parts = pathlib.PurePosixPath(relative).parts
     if len(parts) > 1:
         return parts[0]
@@ -41,7 +56,7 @@ def student_from(relative, chapter_names=()):
         return canvas.group(1)
     for chapter in chapter_names:
         stem = stem.replace(chapter, "")
-    return stem.strip(" _-") or pathlib.PurePosixPath(parts[-1]).stem
+    return stem.strip(" _-") or folder or pathlib.PurePosixPath(parts[-1]).stem
 
 
 def _skipped(relative):
@@ -49,19 +64,12 @@ def _skipped(relative):
     return any(part in SKIPPED_PARTS or part.startswith("._") for part in parts)
 
 
-def _read_file(path):
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        return None, f"the file is {size / 2**20:.0f} MB, larger than a lab can be"
-    return path.read_bytes(), None
-
-
 def _from_zip(path, shown, chapter_names):
     submissions = []
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        return [Submission(shown, pathlib.Path(shown).stem, None, (0,),
+        return [Submission(shown, pathlib.Path(shown).stem, path, (0,),
                            f"the zip file cannot be opened ({error})")]
     with archive:
         for info in sorted(archive.infolist(), key=lambda info: info.filename):
@@ -70,17 +78,10 @@ def _from_zip(path, shown, chapter_names):
                 continue
             label = f"{shown}!{inner}"
             student = student_from(inner, chapter_names)
-            if info.file_size > MAX_BYTES:
-                submissions.append(Submission(label, student, None, info.date_time,
-                                              "the notebook in the zip is too large"))
-                continue
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError) as error:
-                submissions.append(Submission(label, student, None, info.date_time,
-                                              f"the zip member cannot be read ({error})"))
-                continue
-            submissions.append(Submission(label, student, data, info.date_time))
+            problem = ("the notebook in the zip is larger than a lab can be"
+                       if info.file_size > MAX_BYTES else None)
+            submissions.append(Submission(label, student, path, info.date_time, problem,
+                                          member=inner))
     return submissions
 
 
@@ -92,7 +93,7 @@ def find_submissions(arguments, chapter_names=()):
     """
     submissions = []
     for argument in arguments:
-        path = pathlib.Path(argument)
+        path = pathlib.Path(argument).resolve()  # the child reads it from another folder
         if not path.exists():
             raise FileNotFoundError(f"no such file or folder: {argument}")
         if path.is_dir():
@@ -113,8 +114,10 @@ def find_submissions(arguments, chapter_names=()):
 
 
 def _from_path(path, shown, relative, chapter_names):
-    data, problem = _read_file(path)
-    return Submission(shown, student_from(relative, chapter_names), data,
+    size = path.stat().st_size
+    problem = (f"the file is {size / 2**20:.0f} MB, larger than a lab can be"
+               if size > MAX_BYTES else None)
+    return Submission(shown, student_from(relative, chapter_names, path.parent.name), path,
                       (path.stat().st_mtime_ns,), problem)
 
 
