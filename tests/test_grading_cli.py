@@ -263,6 +263,7 @@ def test_misbehaving_cells_are_stopped_and_the_answers_still_graded(graded, case
                          .replace(".html", ".json")).read_text())
     errors = " ".join(error["error"] for error in result["cell_errors"])
     assert words in errors, errors
+    assert words in row_["message"]  # the gradebook shows it too
     if case.startswith(("reads", "writes")):
         assert "is not allowed while grading" in errors
 

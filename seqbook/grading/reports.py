@@ -22,8 +22,8 @@ def points(value):
 
 
 def problems_summary(result):
-    """One line naming each exercise that lost points and why: the grader's notes and
-    the first failed check's message."""
+    """One line naming each exercise that lost points and why (the grader's notes and
+    the first failed check's message), then each cell that raised an error."""
     problems = []
     for name, exercise in result.exercises.items():
         if exercise["score"] >= exercise["possible"]:
@@ -31,6 +31,8 @@ def problems_summary(result):
         failed = [case["message"] for case in exercise["cases"] if not case["passed"]]
         reasons = [*exercise.get("notes", []), *failed[:1]] or ["lost points"]
         problems.append(f"{name}: " + " ".join(reason[:CASE_PREVIEW] for reason in reasons))
+    for error in result.cell_errors:  # also when no points were lost: the instructor sees it
+        problems.append(f"cell {error['cell']}: {error['error'][:CASE_PREVIEW]}")
     return "; ".join(problems)
 
 
