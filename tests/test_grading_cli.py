@@ -96,6 +96,7 @@ def make_batch(root, bundle):
     save(other, subs / "other_course" / "hw03.ipynb")
     bundle_zip = next(pathlib.Path(bundle["instructor"]).glob("autograder/*/autograder/*.zip"))
     master = ROOT / "solutions" / f"{FIRST}.ipynb"
+    other_submission = subs / "instructor" / f"{FIRST}.ipynb"
     cases = {
         "renamed": "{renamed}",
         "deleted": "x = 1  # the exercise's cell was emptied",
@@ -114,6 +115,8 @@ def make_batch(root, bundle):
         "reads_master": f"{{solution}}\nsecret = open({str(master)!r}).read()\n",
         "writes_outside": "{solution}\nopen('../escaped.txt', 'w').write('x')\n",
         "writes_tmp": "{solution}\nopen('/tmp/seqbook-escaped.txt', 'w').write('x')\n",
+        "deletes_others": f"{{solution}}\nimport os\nos.remove({str(other_submission)!r})\n",
+        "starts_process": "{solution}\nimport subprocess\nsubprocess.run(['ls', '/'])\n",
     }
     for case, source in cases.items():
         save(edited(source), subs / case / f"{FIRST}.ipynb")  # a student per case
@@ -254,7 +257,8 @@ def test_a_cell_that_raises_at_import_is_reported(graded):
 @pytest.mark.parametrize("case, words", [
     ("exit_in_cell", "called sys.exit('done')"), ("memory_hog", "MemoryError"),
     ("reads_tests", "reading"), ("reads_master", "reading"),
-    ("writes_outside", "writing"), ("writes_tmp", "writing")])
+    ("writes_outside", "writing"), ("writes_tmp", "writing"),
+    ("deletes_others", "writing"), ("starts_process", "starting a process")])
 def test_misbehaving_cells_are_stopped_and_the_answers_still_graded(graded, case, words):
     row_ = row(graded, f"/{case}/{FIRST}.ipynb")
     assert row_["status"] == "graded", row_
@@ -264,7 +268,7 @@ def test_misbehaving_cells_are_stopped_and_the_answers_still_graded(graded, case
     errors = " ".join(error["error"] for error in result["cell_errors"])
     assert words in errors, errors
     assert words in row_["message"]  # the gradebook shows it too
-    if case.startswith(("reads", "writes")):
+    if case.startswith(("reads", "writes", "deletes", "starts")):
         assert "is not allowed while grading" in errors
 
 
