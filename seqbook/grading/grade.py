@@ -52,10 +52,10 @@ def prewarm(chapters):
     import torch
 
     torch.set_num_threads(1)  # one thread per child; --jobs gives the parallelism
-    for chapter in chapters.values():
-        scratch = {"__name__": "__seqbook_prewarm__"}
+    for chapter in chapters.values():  # imports only: seeding is for the children
+        imports = chapter_registry.import_lines(chapter.setup_code)
         with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(chapter.setup_code, f"<set-up of {chapter.name}>", "exec"), scratch)
+            exec(compile(imports, f"<imports of {chapter.name}>", "exec"), {})
         for source in chapter.test_sources.values():
             runner.ExceptionTestFile.from_string(source)
     import seqbook.checks
