@@ -52,6 +52,9 @@ def prewarm(chapters):
     import torch
 
     torch.set_num_threads(1)  # one thread per child; --jobs gives the parallelism
+    # The first call of this switch takes seconds (a lazy import); the labs' set-up
+    # calls it, so make that first call here, leaving the setting as it is.
+    torch.use_deterministic_algorithms(torch.are_deterministic_algorithms_enabled())
     for chapter in chapters.values():  # imports only: seeding is for the children
         imports = chapter_registry.import_lines(chapter.setup_code)
         with contextlib.redirect_stdout(io.StringIO()):
@@ -194,7 +197,7 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
                           "message": f"the file cannot be read: {error}"})
             return
         runner.grade_submission(data, chapters, expected, channel, workdir, guard,
-                                step_seconds)
+                                step_seconds, setup_seconds=limits.timeout)
 
     readable = [submission for submission in found if submission.problem is None]
     outcomes = sandbox.run_all(readable, target, limits, jobs=jobs, denied=denied)

@@ -148,11 +148,14 @@ def run_exercise(chapter, exercise, test_file, env, seconds, workdir):
     return event
 
 
-def grade_submission(data, chapters, expected, channel, workdir, guard, step_seconds):
+def grade_submission(data, chapters, expected, channel, workdir, guard, step_seconds,
+                     setup_seconds=None):
     """Grade the notebook bytes ``data`` and report through ``channel`` (in the child).
 
     Reports a ``rejected`` event, or a ``chapter`` event, one ``cell`` event per cell
-    that failed, one ``exercise`` event per exercise and a final ``done`` event.
+    that failed, one ``exercise`` event per exercise and a final ``done`` event. The
+    chapter's (trusted) set-up may use ``setup_seconds``; each student cell and each
+    exercise's tests get ``step_seconds``.
     """
     try:
         notebook = parse_notebook(data)
@@ -172,7 +175,7 @@ def grade_submission(data, chapters, expected, channel, workdir, guard, step_sec
     env = {"__name__": "__main__", "__builtins__": builtins}
     output = CappedText()
     sys.stdout = sys.stderr = output
-    error = run_cell(chapter.setup_code, env, "<set-up>", step_seconds)
+    error = run_cell(chapter.setup_code, env, "<set-up>", setup_seconds or step_seconds)
     if error:
         channel.send({"event": "error", "message": f"the chapter's set-up failed: {error}"})
         return
