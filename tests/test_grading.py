@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from seqbook import assignments
+from seqbook.grading import grade
 from tests.conftest import CHAPTERS, ROOT
 
 # One typical wrong answer per exercise, and words its feedback must contain.
@@ -122,10 +123,22 @@ def otter_run(zip_path, notebook, tmp_path):
             for test in report["tests"] if test["name"] != "Public Tests"}
 
 
+def assert_seqbook_grade_agrees(zip_path, notebook, otter_scores, tmp_path):
+    """`seqbook grade` (which runs only the exercise cells) gives every exercise the
+    score `otter run` (which runs the whole notebook) gave it."""
+    [result] = grade.grade([str(notebook)], tmp_path / "seqbook_grade",
+                           instructor_dir=zip_path.parent)
+    assert result.status == "graded", result.message
+    ours = {name: exercise["score"] for name, exercise in result.exercises.items()}
+    assert ours == {name: float(score) for name, (score, _, _) in otter_scores.items()}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
     scores = otter_run(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
     assert scores, "otter reported no questions"
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], assigned[chapter]["solution"],
+                                scores, tmp_path)
     for question, (score, maximum, output) in scores.items():
         assert score == maximum, f"{question}: {score}/{maximum}\n{output}"
 
@@ -134,6 +147,8 @@ def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
 def test_untouched_student_notebook_scores_zero(chapter, assigned, tmp_path):
     scores = otter_run(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
                        tmp_path)
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
+                                scores, tmp_path)
     for question, (score, maximum, output) in scores.items():
         assert maximum > 0
         assert score == 0, f"{question} scored {score} with no answer written"
@@ -163,6 +178,7 @@ def test_wrong_answers_lose_points_with_a_helpful_message(chapter, assigned, tmp
     wrong.parent.mkdir()
     nbformat.write(lesson, wrong)
     scores = otter_run(assigned[chapter]["zip"], wrong, tmp_path)
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], wrong, scores, tmp_path)
     assert set(answers) <= set(scores), f"exercises without wrong answers: {set(scores)}"
     for question, (_, message) in answers.items():
         score, maximum, output = scores[question]
