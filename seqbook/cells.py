@@ -234,7 +234,7 @@ def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b,
 
     The input and forget gates also see the old cell c_{t-1}; the output gate sees the new
     cell c_t. Peephole weights are vectors (diagonal matrices), multiplied element-wise,
-    equations (2.7) to (2.9).
+    equations (2.8) to (2.10).
 
     Args:
         x, hidden_prev, cell_prev, W_x, W_h, b: as in :func:`lstm_cell_forward`.
@@ -245,11 +245,11 @@ def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b,
     """
     pre_activation = x @ W_x.T + hidden_prev @ W_h.T + b  # (B, 4H)
     i_pre, f_pre, g_pre, o_pre = np.split(pre_activation, 4, axis=1)  # each (B, H)
-    input_gate = sigmoid(i_pre + peep_i * cell_prev)  # (2.7)
-    forget_gate = sigmoid(f_pre + peep_f * cell_prev)  # (2.8)
+    input_gate = sigmoid(i_pre + peep_i * cell_prev)  # (2.8)
+    forget_gate = sigmoid(f_pre + peep_f * cell_prev)  # (2.9)
     candidate = np.tanh(g_pre)
     cell = forget_gate * cell_prev + input_gate * candidate  # (2.5)
-    output_gate = sigmoid(o_pre + peep_o * cell)  # (2.9): the new cell
+    output_gate = sigmoid(o_pre + peep_o * cell)  # (2.10): the new cell
     hidden = output_gate * np.tanh(cell)  # (2.6)
     return hidden, cell
 

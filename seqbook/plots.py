@@ -164,10 +164,10 @@ def draw_gate_trace(axes, trace, marked, example=0):
             limits = (-extent, extent)
         ax.imshow(values, aspect="auto", cmap=colours, vmin=limits[0], vmax=limits[1],
                   interpolation="nearest")
-        for step in marked:
-            ax.axvline(step, color="white" if name != "cell" else "black", ls="--", lw=1)
+        for step in marked:  # a red tick above the panel, so the data stay visible
+            ax.axvline(step, ymin=1.0, ymax=1.12, clip_on=False, color="tab:red", lw=3)
         ax.set_ylabel(f"{label}\nunit", fontsize=8)
         ax.set_yticks([])
         shown[name] = values
-    axes[-1].set_xlabel("time step t (dashed: the two marked numbers)")
+    axes[-1].set_xlabel("time step t (red ticks: the two marked numbers)")
     return shown

@@ -168,7 +168,7 @@ def trained_gates_explorer(model, length=100, first=10, second=70, seed=0):
         with torch.no_grad():
             prediction = model(torch.as_tensor(xs, dtype=torch.float32)).item()
         target = values[first] + values[second]
-        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, hspace=0.15)
+        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, hspace=0.25)
         axes = figure.subplots(3, 1, sharex=True)
         shown = plots.draw_gate_trace(axes, trace, marked=(first, second))
         axes[0].set_title(f"marked values {values[first]:.2f} + {values[second]:.2f} = "

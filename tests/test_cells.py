@@ -285,7 +285,7 @@ def test_peephole_cell_with_zero_peepholes_is_the_plain_cell(rng):
 
 
 def test_peephole_cell_matches_the_equations_written_in_torch(rng):
-    """Equations (2.7) to (2.9) written again in torch, term by term: an independent check."""
+    """Equations (2.8) to (2.10) written again in torch, term by term: an independent check."""
     weights = cells.random_lstm_weights(D, H, rng)
     x = rng.standard_normal((B, D))
     hidden_prev, cell_prev = rng.uniform(-1, 1, size=(2, B, H))

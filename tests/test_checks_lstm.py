@@ -126,10 +126,15 @@ def test_peephole_mistakes(student, message):
         checks.peephole_lstm_cell_forward_public(student)
 
 
-def test_peephole_with_a_plain_cell_inside_is_caught_first_by_the_zero_case():
+@pytest.mark.parametrize("mistake, message", [
+    (dict(gate=np.tanh), "gates match tanh, not sigmoid"),
+    (dict(cell_source="hidden"), "cell is updated from the hidden state"),
+    (dict(order=(1, 0, 2, 3)), "order f, i, g, o"),
+])
+def test_peephole_cell_mistakes_of_the_plain_cell_are_named(mistake, message):
     def wrong_cell(x, hidden_prev, cell_prev, W_x, W_h, b, *peepholes):
-        return cell_with(gate=np.tanh)(x, hidden_prev, cell_prev, W_x, W_h, b)
-    with pytest.raises(AssertionError, match="all peepholes zero"):
+        return cell_with(**mistake)(x, hidden_prev, cell_prev, W_x, W_h, b)
+    with pytest.raises(AssertionError, match=f"all peepholes zero.*{message}"):
         checks.peephole_lstm_cell_forward_public(wrong_cell)
 
 
@@ -162,3 +167,16 @@ def test_cell_after_steps_closed_form_passes_hidden_checks():
         return decay * cell0 + input_gate * candidate * geometric
     checks.cell_after_steps_public(closed_form)
     checks.cell_after_steps_hidden(closed_form)
+
+
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+def test_checks_leave_the_global_random_state_alone(exercise):
+    """A lab's later cells draw from torch's generator: grading must not shift them."""
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    getattr(checks, f"{exercise}_public")(REFERENCES[exercise])
+    getattr(checks, f"{exercise}_hidden")(REFERENCES[exercise])
+    assert torch.equal(torch.rand(3), expected)

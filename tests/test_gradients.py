@@ -261,3 +261,42 @@ def test_gradient_norm_by_lag_weight_gradient_matches_autograd(scale, steps, hid
     expected = _autograd_weight_gradient_norm(scale, steps, hidden_size, batch, seed)
     assert expected > 0
     assert result["weight_gradient_norm"] == pytest.approx(expected, rel=1e-9)
+
+
+# --- Chapter 2: how far back the gradient reaches ---------------------------------------
+
+
+def test_input_gradient_by_lag_of_a_linear_map_is_exact():
+    """A 'recurrent' module that only reads the last input: all older lags get zero."""
+    class LastInput(torch.nn.Module):
+        def forward(self, inputs):
+            return inputs.repeat(1, 1, 2), None  # (B, T, 2D): h_t depends on x_t only
+
+    inputs = torch.randn(3, 6, 2, dtype=torch.float64)
+    ratio = gradients.input_gradient_by_lag(LastInput(), inputs)
+    assert ratio.shape == (6,)
+    assert ratio[0] == pytest.approx(1.0)
+    assert np.all(ratio[1:] < 1e-100)
+
+
+def test_gradient_reach_rnn_vanishes_and_lstm_with_forget_bias_reaches_further():
+    rnn = gradients.gradient_reach("rnn", length=60)
+    lstm_0 = gradients.gradient_reach("lstm", length=60, forget_bias=0.0)
+    lstm_3 = gradients.gradient_reach("lstm", length=60, forget_bias=3.0)
+    assert rnn.shape == (60,)
+    assert rnn[50] < 1e-6
+    assert lstm_3[50] > 1e4 * rnn[50]
+    assert lstm_3[50] > 1e3 * lstm_0[50]
+
+
+def test_gradient_reach_leaves_the_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    gradients.gradient_reach("lstm", length=10)
+    assert torch.rand(1) == expected
+
+
+def test_gradient_reach_rejects_unknown_cells():
+    with pytest.raises(ValueError, match="'rnn' or 'lstm'"):
+        gradients.gradient_reach("gru")

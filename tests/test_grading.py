@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from seqbook import assignments
+from seqbook.grading import grade
 from tests.conftest import CHAPTERS, ROOT
 
 # One typical wrong answer per exercise, and words its feedback must contain.
@@ -49,6 +50,36 @@ def vanishing_horizon(largest_singular_value, tolerance):
         return None
     return math.floor(math.log(tolerance) / math.log(largest_singular_value))  # one short
 ''', "one step too early"),
+    },
+    "02_lstm": {
+        "lstm_cell_forward": ('''
+def lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b):
+    pre = x @ W_x.T + hidden_prev @ W_h.T + b
+    f_pre, i_pre, g_pre, o_pre = np.split(pre, 4, axis=1)  # f first: not torch's order
+    cell = cells.sigmoid(f_pre) * cell_prev + cells.sigmoid(i_pre) * np.tanh(g_pre)
+    return cells.sigmoid(o_pre) * np.tanh(cell), cell
+''', "torch packs them in the order i, f, g, o"),
+        "cell_after_steps": ('''
+def cell_after_steps(cell0, forget_gate, input_gate, candidate, steps):
+    return cell0 + steps * input_gate * candidate  # the forget gate left out
+''', "forget gate is ignored"),
+        "lstm_forward": ('''
+def lstm_forward(xs, hidden0, cell0, W_x, W_h, b):
+    hiddens, cells_ = [], []
+    for t in range(xs.shape[1]):
+        hidden, cell = cells.lstm_cell_forward(xs[:, t], hidden0, cell0, W_x, W_h, b)
+        hiddens.append(hidden)  # every step starts again from hidden0 and cell0
+        cells_.append(cell)
+    return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
+''', "state is not carried"),
+        "peephole_lstm_cell_forward": ('''
+def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b, peep_i, peep_f, peep_o):
+    i_pre, f_pre, g_pre, o_pre = np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
+    input_gate = np.tanh(i_pre + peep_i * cell_prev)  # tanh for the gates
+    forget_gate = np.tanh(f_pre + peep_f * cell_prev)
+    cell = forget_gate * cell_prev + input_gate * np.tanh(g_pre)
+    return np.tanh(o_pre + peep_o * cell) * np.tanh(cell), cell
+''', "gates match tanh, not sigmoid"),
     },
 }
 
@@ -92,10 +123,22 @@ def otter_run(zip_path, notebook, tmp_path):
             for test in report["tests"] if test["name"] != "Public Tests"}
 
 
+def assert_seqbook_grade_agrees(zip_path, notebook, otter_scores, tmp_path):
+    """`seqbook grade` (which runs only the exercise cells) gives every exercise the
+    score `otter run` (which runs the whole notebook) gave it."""
+    [result] = grade.grade([str(notebook)], tmp_path / "seqbook_grade",
+                           instructor_dir=zip_path.parent)
+    assert result.status == "graded", result.message
+    ours = {name: exercise["score"] for name, exercise in result.exercises.items()}
+    assert ours == {name: float(score) for name, (score, _, _) in otter_scores.items()}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
     scores = otter_run(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
     assert scores, "otter reported no questions"
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], assigned[chapter]["solution"],
+                                scores, tmp_path)
     for question, (score, maximum, output) in scores.items():
         assert score == maximum, f"{question}: {score}/{maximum}\n{output}"
 
@@ -104,6 +147,8 @@ def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
 def test_untouched_student_notebook_scores_zero(chapter, assigned, tmp_path):
     scores = otter_run(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
                        tmp_path)
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
+                                scores, tmp_path)
     for question, (score, maximum, output) in scores.items():
         assert maximum > 0
         assert score == 0, f"{question} scored {score} with no answer written"
@@ -133,6 +178,7 @@ def test_wrong_answers_lose_points_with_a_helpful_message(chapter, assigned, tmp
     wrong.parent.mkdir()
     nbformat.write(lesson, wrong)
     scores = otter_run(assigned[chapter]["zip"], wrong, tmp_path)
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], wrong, scores, tmp_path)
     assert set(answers) <= set(scores), f"exercises without wrong answers: {set(scores)}"
     for question, (_, message) in answers.items():
         score, maximum, output = scores[question]

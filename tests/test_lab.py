@@ -14,8 +14,10 @@ def restore_global_state():
     """setup() changes process-wide settings; put them back for the other tests."""
     deterministic = torch.are_deterministic_algorithms_enabled()
     print_options = np.get_printoptions()
+    threads = torch.get_num_threads()
     yield
     torch.use_deterministic_algorithms(deterministic)
+    torch.set_num_threads(threads)
     np.set_printoptions(**print_options)
 
 
@@ -55,3 +57,9 @@ def test_setup_makes_torch_deterministic():
     torch.use_deterministic_algorithms(False)
     lab.setup(0)
     assert torch.are_deterministic_algorithms_enabled()
+
+
+def test_setup_uses_one_torch_thread():
+    torch.set_num_threads(2)
+    lab.setup(0)
+    assert torch.get_num_threads() == 1

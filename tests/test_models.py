@@ -139,3 +139,62 @@ def test_train_adding_is_reproducible():
         results.append(models.train_adding(model, length=6, steps=4, eval_every=2,
                                            batch_size=8)["test_mse"])
     assert results[0] == results[1]
+
+
+# --- Chapter 2: forget-gate bias and the gate-by-gate LSTM variants -------------------
+
+
+def test_set_forget_bias_sets_the_summed_forget_bias_of_torch_lstm():
+    lstm = torch.nn.LSTM(2, 4, batch_first=True)
+    models.set_forget_bias(lstm, 1.5)
+    total = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
+    assert torch.allclose(total[4:8], torch.full((4,), 1.5))
+    assert not torch.allclose(total[:4], torch.zeros(4))  # the other blocks are untouched
+
+
+def test_set_forget_bias_rejects_a_plain_rnn():
+    with pytest.raises(TypeError, match="needs an LSTM"):
+        models.set_forget_bias(torch.nn.RNN(2, 4), 1.0)
+
+
+def test_lstm_variant_with_default_switches_is_torch_lstm():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 5, batch_first=True).double()
+    variant = models.LSTMVariant(3, 5).double().copy_from(lstm)
+    inputs = torch.randn(4, 11, 3, dtype=torch.float64)
+    expected, (last_hidden, last_cell) = lstm(inputs)
+    hiddens, (hidden, cell) = variant(inputs)
+    assert torch.allclose(hiddens, expected, atol=1e-12)
+    assert torch.allclose(cell, last_cell[0], atol=1e-12)
+
+
+@pytest.mark.parametrize("switches", [dict(forget_gate=False), dict(output_activation=False),
+                                      dict(coupled=True), dict(peepholes=True)])
+def test_each_switch_changes_what_the_layer_computes(switches):
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 5, batch_first=True).double()
+    variant = models.LSTMVariant(3, 5, **switches).double().copy_from(lstm)
+    if switches.get("peepholes"):
+        with torch.no_grad():
+            variant.peep_f.fill_(0.5)
+    inputs = torch.randn(2, 6, 3, dtype=torch.float64)
+    assert not torch.allclose(variant(inputs)[0], lstm(inputs)[0], atol=1e-6)
+
+
+def test_lstm_variant_without_forget_gate_accumulates():
+    """With f = 1 and the input and candidate saturated, the cell counts the steps."""
+    variant = models.LSTMVariant(1, 1, forget_gate=False).double()
+    with torch.no_grad():
+        variant.input_weights.weight.zero_()
+        variant.hidden_weights.weight.zero_()
+        variant.input_weights.bias.copy_(torch.tensor([50.0, 0.0, 50.0, 50.0]))  # i=g=o=1
+    _, (_, cell) = variant(torch.zeros(1, 7, 1, dtype=torch.float64))
+    assert cell.item() == pytest.approx(7.0)
+
+
+def test_sequence_regressor_accepts_a_module_and_a_forget_bias():
+    layer = models.LSTMVariant(2, 8, coupled=True)
+    model = models.SequenceRegressor(2, 8, cell=layer, forget_bias=2.0)
+    assert model.recurrent is layer
+    assert torch.allclose(layer.input_weights.bias[8:16].detach(), torch.full((8,), 2.0))
+    assert model(torch.zeros(3, 5, 2)).shape == (3,)

@@ -150,3 +150,44 @@ def test_draw_losses_without_baseline(ax):
     plots.draw_losses(ax, {"only": ([0, 1], [1.0, 0.5])})
     assert len(ax.get_lines()) == 1
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["only"]
+
+
+# --- Chapter 2 --------------------------------------------------------------------------
+
+
+def test_draw_gate_drive_holds_the_memory_with_f_one_i_zero(ax):
+    shown = plots.draw_gate_drive(ax, forget_gate=1.0, input_gate=0.0, output_gate=0.5,
+                                  candidate=0.8, cell0=1.5, steps=9)
+    np.testing.assert_allclose(shown["cells"], np.full(10, 1.5))
+    np.testing.assert_allclose(shown["hiddens"], 0.5 * np.tanh(1.5))
+    assert len(ax.lines) == 3  # cell, hidden, and the zero line
+
+
+def test_draw_gate_drive_shows_where_the_cell_settles(ax):
+    shown = plots.draw_gate_drive(ax, forget_gate=0.5, input_gate=1.0, output_gate=1.0,
+                                  candidate=0.5, cell0=0.0, steps=30)
+    assert shown["cells"][-1] == pytest.approx(1.0)  # i g / (1 - f)
+    assert any("settles" in text.get_text() for text in ax.get_legend().get_texts())
+
+
+def test_draw_gradient_reach_draws_the_rnn_and_the_lstm(ax):
+    shown = plots.draw_gradient_reach(ax, forget_bias=3.0, length=40)
+    assert len(ax.lines) == 3
+    assert shown["ratio"].shape == (40,) and shown["rnn_ratio"].shape == (40,)
+    assert shown["ratio"][30] > shown["rnn_ratio"][30]
+
+
+def test_draw_gate_trace_draws_three_heat_maps():
+    from seqbook import cells
+
+    rng = np.random.default_rng(0)
+    weights = cells.random_lstm_weights(2, 6, rng)
+    zeros = np.zeros((1, 6))
+    trace = cells.lstm_forward_trace(rng.standard_normal((1, 12, 2)), zeros, zeros, **weights)
+    figure, axes = plt.subplots(3, 1)
+    shown = plots.draw_gate_trace(axes, trace, marked=(2, 9))
+    assert set(shown) == {"input_gate", "forget_gate", "cell"}
+    assert shown["cell"].shape == (6, 12)  # units by time
+    assert all(len(ax.images) == 1 for ax in axes)
+    assert all(len(ax.lines) == 2 for ax in axes)  # the two marked steps
+    plt.close(figure)

@@ -1,6 +1,9 @@
 """Checks for Chapter 2's exercises: lstm_cell_forward, lstm_forward,
 peephole_lstm_cell_forward and cell_after_steps.
 
+The right answers for the cell and the sequence come from ``torch.nn.LSTM`` itself, an
+independent implementation; the typical mistakes are built from the book's numpy code.
+
 Public checks isolate one part of the cell at a time (only the biases, no old cell, no
 input) so that the message can name the mistake: a tanh where a sigmoid belongs, the
 blocks of the packed weights taken in the wrong order, the cell updated from the hidden
@@ -10,6 +13,7 @@ state, a state that is not carried. Hidden checks try other sizes and edge cases
 import itertools
 
 import numpy as np
+import torch
 
 from seqbook import cells
 from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
@@ -29,6 +33,29 @@ def _cell_case(rng, batch, input_size, hidden_size, forget_bias=0.0):
     hidden_prev = rng.uniform(-1, 1, size=(batch, hidden_size))
     cell_prev = rng.uniform(-2, 2, size=(batch, hidden_size))
     return x, hidden_prev, cell_prev, weights
+
+
+def _torch_lstm(xs, hidden0, cell0, W_x, W_h, b):
+    """torch.nn.LSTM with the given packed weights: the independent reference.
+
+    Args: xs (B, T, D), hidden0 and cell0 (B, H), weights in the book's shapes.
+    Returns: (hiddens, cells) as numpy arrays of shape (B, T, H), float64.
+    """
+    D, H = W_x.shape[1], W_h.shape[1]
+    with torch.random.fork_rng():  # a check must not move the lab's random numbers on
+        lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=torch.float64)
+    hiddens, cells_ = [], []
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.as_tensor(W_x))
+        lstm.weight_hh_l0.copy_(torch.as_tensor(W_h))
+        lstm.bias_ih_l0.copy_(torch.as_tensor(b))
+        lstm.bias_hh_l0.zero_()
+        state = (torch.as_tensor(hidden0)[None], torch.as_tensor(cell0)[None])
+        for t in range(xs.shape[1]):  # step by step, to collect every cell state too
+            output, state = lstm(torch.as_tensor(xs[:, t:t + 1]), state)
+            hiddens.append(output[:, 0].numpy())
+            cells_.append(state[1][0].numpy())
+    return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
 
 
 def _blocks(x, hidden_prev, W_x, W_h, b):
@@ -120,7 +147,8 @@ def _check_cell(student, x, hidden_prev, cell_prev, weights, what):
     result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
                           weights["b"], name="lstm_cell_forward", hint=TRANSPOSE_HINT)
     result = _expect_pair(result, hidden_prev.shape, "lstm_cell_forward", what)
-    expected = cells.lstm_cell_forward(x, hidden_prev, cell_prev, **weights)
+    hiddens, cells_ = _torch_lstm(x[:, None], hidden_prev, cell_prev, **weights)
+    expected = hiddens[:, 0], cells_[:, 0]
     _diagnose_pair(result, expected, _cell_mistakes(x, hidden_prev, cell_prev, **weights),
                    what)
 
@@ -195,7 +223,7 @@ def _check_forward(student, xs, hidden0, cell0, weights, what):
                 f"batch-first: stack along axis=1 to get (B, T, H) = {(B, T, H)}."
             )
     result = _expect_pair(result, (B, T, H), "lstm_forward", what)
-    expected = cells.lstm_forward(xs, hidden0, cell0, **weights)
+    expected = _torch_lstm(xs, hidden0, cell0, **weights)
     zeros = np.zeros_like(hidden0)
     mistakes = {
         "the state is not carried from step to step: each step must be fed the previous "
@@ -248,7 +276,7 @@ def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_
 
     zero = 0.0
     return {
-        "the output gate peeks at the old cell c_{t-1}; in equation (2.9) it sees the new "
+        "the output gate peeks at the old cell c_{t-1}; in equation (2.10) it sees the new "
         "cell c_t, computed first.": build(peep_i * cell_prev, peep_f * cell_prev,
                                             peep_o * cell_prev, zero),
         "the peepholes are missing: the gates must see the cell state.":
@@ -271,6 +299,8 @@ def _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what
                                                 peep_i=peepholes[0], peep_f=peepholes[1],
                                                 peep_o=peepholes[2])
     mistakes = _peephole_mistakes(x, hidden_prev, cell_prev, weights, *peepholes)
+    if not any(np.any(peephole) for peephole in peepholes):  # the plain cell's mistakes
+        mistakes = {**_cell_mistakes(x, hidden_prev, cell_prev, **weights), **mistakes}
     _diagnose_pair(result, expected, mistakes, what)
 
 

@@ -1,0 +1,301 @@
+"""Run untrusted code in a forked child process with time, memory and file limits.
+
+The parent has already imported numpy, torch, otter and the book's package, so a
+forked child starts in milliseconds. Each child
+
+- gets its own empty working folder (made and later removed by the parent);
+- has an address-space limit (``RLIMIT_AS``) of ``memory_mb`` above what the parent
+  already uses, a CPU-time limit, a file-size limit and no core dumps;
+- is killed (the whole process group) when it outlives its wall-clock ``timeout``;
+- runs under a Python audit hook that refuses to read files outside the Python
+  installation, the book's package and its working folder (so not the masters in
+  ``solutions/``, the instructor bundle, the other submissions or the gradebook), to
+  write anywhere but its working folder, to start processes, to send signals, to open
+  network sockets or to load native libraries with ctypes;
+- reports back one JSON object per line through a pipe.
+
+This guards against mistakes and casual tampering (endless loops, runaway memory,
+``sys.exit``, reading the tests, writing files). Like otter itself, the checks run in
+the same process as the submission, so it is not a security boundary against a
+determined attacker who targets the grader on purpose.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import resource
+import select
+import shutil
+import signal
+import site
+import sys
+import sysconfig
+import tempfile
+import time
+
+import seqbook
+
+RESULT_LIMIT = 2_000_000  # bytes a child may report; more is cut off
+FILE_SIZE_LIMIT = 64 * 2**20  # largest file a child may write in its folder
+
+BLOCKED_EVENTS = {
+    "os.system": "starting a shell command",
+    "subprocess.Popen": "starting a process",
+    "os.exec": "starting a process",
+    "os.posix_spawn": "starting a process",
+    "os.spawn": "starting a process",
+    "os.fork": "starting a process",
+    "os.forkpty": "starting a process",
+    "pty.spawn": "starting a process",
+    "os.kill": "sending a signal",
+    "os.killpg": "sending a signal",
+    "signal.pthread_kill": "sending a signal",
+    "socket.connect": "using the network",
+    "socket.bind": "using the network",
+    "socket.sendto": "using the network",
+    "ctypes.dlopen": "loading a native library",
+    "ctypes.dlsym": "calling native code",
+    "ctypes.cdata": "reading raw memory",
+}
+WRITE_EVENTS = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+                "os.symlink", "os.link", "os.truncate", "os.utime", "shutil.rmtree",
+                "shutil.copyfile", "shutil.move", "os.chflags", "os.setxattr",
+                "os.removexattr"}
+LIST_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.chdir"}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Per-submission limits: wall-clock seconds and memory in MiB."""
+
+    timeout: float = 60.0
+    memory_mb: int = 1024
+
+
+def readable_roots():
+    """Folders a submission may read from: Python's own and the book's package."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
+             *(sysconfig.get_paths().get(key, "") for key in ("stdlib", "platstdlib",
+                                                              "purelib", "platlib")),
+             str(pathlib.Path(seqbook.__file__).parent), "/usr", "/lib", "/lib64", "/etc",
+             "/dev/null", "/dev/urandom", "/dev/random", "/proc/self", "/sys/devices/system"}
+    return sorted(os.path.realpath(path) for path in paths if path)
+
+
+def _inside(path, roots):
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def install_guard(workdir, denied):
+    """Install the audit hook described in the module docstring (it cannot be removed)."""
+    workdir = os.path.realpath(workdir)
+    readable = readable_roots() + [workdir]
+    denied = [os.path.realpath(path) for path in denied]
+
+    def resolve(path):
+        if isinstance(path, int):
+            return None  # an already open file descriptor
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        return os.path.realpath(os.fspath(path))
+
+    def refuse(what, path=None):
+        where = f" {path}" if path else ""
+        raise PermissionError(f"seqbook grade: {what}{where} is not allowed while grading "
+                              "(a submission may only use files in its own working folder)")
+
+    def check_read(path):
+        if path is not None and (_inside(path, denied) or not _inside(path, readable)):
+            refuse("reading", path)
+
+    def check_write(path):
+        if path is not None and path != "/dev/null" and not _inside(path, [workdir]):
+            refuse("writing", path)
+
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = (list(args) + [None, None, None])[:3]
+            path = resolve(path) if path is not None else None
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                (isinstance(flags, int) and flags & WRITE_FLAGS)
+            check_write(path) if writing else check_read(path)
+        elif event in BLOCKED_EVENTS:
+            refuse(BLOCKED_EVENTS[event])
+        elif event in WRITE_EVENTS:
+            for arg in args[:2]:
+                if isinstance(arg, (str, bytes, os.PathLike)):
+                    check_write(resolve(arg))
+        elif event in LIST_EVENTS and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            check_read(resolve(args[0]))
+
+    sys.addaudithook(hook)
+
+
+def _memory_in_use():
+    """This process's virtual memory size in bytes (Linux), or None."""
+    try:
+        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _apply_limits(limits):
+    in_use = _memory_in_use()
+    if in_use is not None:
+        cap = in_use + limits.memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cpu = int(limits.timeout) + 2
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _redirect_standard_streams():
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+class Channel:
+    """The child's end of the result pipe: one JSON object per line."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def send(self, event):
+        data = (json.dumps(event, sort_keys=True) + "\n").encode()
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+
+@dataclasses.dataclass
+class _Job:
+    key: object
+    pid: int
+    fd: int
+    workdir: str
+    deadline: float
+    buffer: bytearray = dataclasses.field(default_factory=bytearray)
+    killed_for_time: bool = False
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What a child reported, and how it ended."""
+
+    key: object
+    events: list
+    exit_code: int | None  # None when killed by a signal
+    signal: int | None
+    timed_out: bool
+    truncated: bool
+
+
+def _start(key, target, limits, denied, other_fds):
+    workdir = tempfile.mkdtemp(prefix="seqbook-grade-")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 0
+        try:
+            os.close(read_fd)
+            for fd in other_fds:
+                os.close(fd)
+            os.setpgrp()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.chdir(workdir)
+            _redirect_standard_streams()
+            _apply_limits(limits)
+            sys.dont_write_bytecode = True
+            channel = Channel(write_fd)
+            target(key, channel, workdir, lambda: install_guard(workdir, denied))
+        except BaseException:  # noqa: BLE001 - nothing may escape the child
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return _Job(key, pid, read_fd, workdir, time.monotonic() + limits.timeout)
+
+
+def _kill(job):
+    for kill in (lambda: os.killpg(job.pid, signal.SIGKILL),
+                 lambda: os.kill(job.pid, signal.SIGKILL)):
+        try:
+            kill()
+        except ProcessLookupError:
+            pass
+
+
+def _finish(job):
+    _, status = os.waitpid(job.pid, 0)
+    os.close(job.fd)
+    shutil.rmtree(job.workdir, ignore_errors=True)
+    events, truncated = [], len(job.buffer) >= RESULT_LIMIT
+    for line in bytes(job.buffer).splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            truncated = True
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return Outcome(
+        key=job.key, events=events,
+        exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        timed_out=job.killed_for_time, truncated=truncated,
+    )
+
+
+def run_all(keys, target, limits, jobs=1, denied=(), on_done=None):
+    """Run ``target(key, channel, workdir, guard)`` for every key in its own child,
+    at most ``jobs`` at a time; returns an ``Outcome`` per key, in the order of keys.
+
+    ``target`` runs in the child: it reads what it needs, calls ``guard()`` before
+    running untrusted code, and reports with ``channel.send(dict)``.
+    """
+    pending = list(keys)
+    running, outcomes = {}, {}
+    try:
+        _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done)
+    finally:  # interrupted (Ctrl-C): leave no child behind
+        for job in running.values():
+            _kill(job)
+            _finish(job)
+    return [outcomes[id(key)] for key in keys]
+
+
+def _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done):
+    """Keep ``jobs`` children running until every key has an outcome."""
+    while pending or running:
+        while pending and len(running) < max(1, jobs):
+            key = pending.pop(0)
+            job = _start(key, target, limits, denied, [j.fd for j in running.values()])
+            running[job.fd] = job
+        now = time.monotonic()
+        wait = max(0.0, min(job.deadline for job in running.values()) - now)
+        readable, _, _ = select.select(list(running), [], [], min(wait, 1.0))
+        for fd in readable:
+            job = running[fd]
+            chunk = os.read(fd, 65536)
+            if chunk and len(job.buffer) < RESULT_LIMIT:
+                job.buffer += chunk[:RESULT_LIMIT - len(job.buffer)]
+            if not chunk:
+                del running[fd]
+                outcome = _finish(job)
+                outcomes[id(job.key)] = outcome
+                if on_done:
+                    on_done(outcome)
+        now = time.monotonic()
+        for job in list(running.values()):
+            if now >= job.deadline and not job.killed_for_time:
+                job.killed_for_time = True
+                _kill(job)
