@@ -28,8 +28,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 400, "height": 860}
-# How long a page gets to typeset its math and render its widgets, in milliseconds.
-RENDER_TIMEOUT = 20_000
+# How long a page gets to load, and then to typeset its math and render its widgets, in
+# milliseconds: generous, because CI's two cores may be busy; a passing page takes seconds.
+LOAD_TIMEOUT = 90_000
+RENDER_TIMEOUT = 60_000
 # Widget models whose views show a control, and the CSS class ipywidgets 8 gives that view.
 CONTROL_CLASSES = {
     "IntSliderModel": "widget-slider",
@@ -143,8 +145,8 @@ class PageVisit:
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
     def open(self):
-        self.page.goto(self.url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self.page.goto(self.url, wait_until="load", timeout=LOAD_TIMEOUT)
+        self.page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT)
         return self
 
     def close(self):
@@ -309,11 +311,13 @@ def search_finds(context, base_url, term, docname):
     visit.url = urllib.parse.urljoin(base_url, f"search.html?q={urllib.parse.quote(term)}")
     visit.open()
     try:
-        visit.page.wait_for_selector("#search-results ul.search li", timeout=RENDER_TIMEOUT)
+        # Sphinx's search shows its summary ("found N pages" or "did not match") when done.
+        visit.page.wait_for_selector("#search-results p.search-summary",
+                                     timeout=RENDER_TIMEOUT)
         links = visit.page.eval_on_selector_all("#search-results ul.search li a",
                                                 "links => links.map(a => a.href)")
-    except Exception:  # noqa: BLE001 - a timeout means no result
-        links = []
+    except Exception as error:  # noqa: BLE001 - a timeout means the search never finished
+        return visit.problems + [f"the search for {term!r} never finished: {error}"]
     finally:
         visit.close()
     if not links:
