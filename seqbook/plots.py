@@ -61,14 +61,8 @@ def draw_gradient_by_lag(ax, scale, steps=50, reference_scales=(0.9, 2.0)):
     ratio = result["ratio"]
     colour = "tab:red" if ratio[-1] > 1 else "tab:blue"
     ax.plot(ratio, color=colour, lw=2.5, label=f"largest singular value of W_hh = {scale:.2f}")
-    ax.axhline(1.0, color="black", lw=0.8, ls="--")
-    ax.set_yscale("log")
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_ylim(1e-12, 1e8)
-    ax.set_xlabel("lag k (steps back from the end)")
-    ax.set_ylabel("gradient size, relative to lag 0")
-    ax.set_title("Gradient through time")
-    ax.legend(loc="lower left", fontsize=8)
+    _format_lag_axis(ax, (1e-12, 1e8), "gradient size, relative to lag 0",
+                     "Gradient through time")
     return {"ratio": ratio, "weight_gradient_norm": result["weight_gradient_norm"]}
 
 
@@ -126,22 +120,37 @@ def draw_gate_drive(ax, forget_gate, input_gate, output_gate, candidate, cell0, 
     return {"cells": cells, "hiddens": hiddens}
 
 
-def draw_gradient_reach(ax, forget_bias, length=100):
-    """Gradient reaching back k steps: a fresh LSTM with the given forget-gate bias,
-    against a fresh tanh RNN (grey), both with torch's default initialisation."""
+def draw_gradient_reach(ax, forget_biases, length=100):
+    """Gradient reaching back k steps in fresh LSTMs, one curve per forget-gate bias,
+    against a fresh tanh RNN (grey), all with torch's default initialisation.
+
+    Returns:
+        ``"rnn_ratio"`` and ``"lstm_ratios"`` (a dict from each forget bias to its curve),
+        each curve of shape (length,), lags 0 ... length - 1.
+    """
     rnn_ratio = _reference_reach("rnn", None, length)
     ax.plot(rnn_ratio, color="gray", lw=1.5, label="tanh RNN")
-    ratio = gradient_reach("lstm", length=length, forget_bias=forget_bias)
-    ax.plot(ratio, color="tab:green", lw=2.5, label=f"LSTM, forget bias {forget_bias:+.1f}")
+    lstm_ratios = {}
+    for forget_bias in forget_biases:
+        lstm_ratios[forget_bias] = gradient_reach("lstm", length=length,
+                                                  forget_bias=forget_bias)
+        ax.plot(lstm_ratios[forget_bias], lw=2.5 if forget_bias == 1.0 else 1.5,
+                label=f"LSTM, forget bias {forget_bias:+g}")
+    _format_lag_axis(ax, (1e-20, 1e3), "‖∂h_T/∂x_{T-k}‖, relative to lag 0",
+                     "How far back the gradient reaches, before training")
+    return {"rnn_ratio": rnn_ratio, "lstm_ratios": lstm_ratios}
+
+
+def _format_lag_axis(ax, ylim, ylabel, title):
+    """The shared look of a gradient-against-lag plot: log scale, a line at 1, labels."""
     ax.axhline(1.0, color="black", lw=0.8, ls="--")
     ax.set_yscale("log")
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_ylim(1e-20, 1e3)
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost a lot of drawing time
+    ax.set_ylim(*ylim)
     ax.set_xlabel("lag k (steps back from the end)")
-    ax.set_ylabel("‖∂h_T/∂x_{T-k}‖, relative to lag 0")
-    ax.set_title("How far back the gradient reaches, before training")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="lower left", fontsize=8)
-    return {"ratio": ratio, "rnn_ratio": rnn_ratio}
 
 
 def draw_gate_trace(axes, trace, marked, example=0):

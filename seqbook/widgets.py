@@ -134,7 +134,7 @@ def memory_explorer(forget_bias=0.0, length=100):
 
     def draw(figure, forget_bias):
         figure.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
-        return plots.draw_gradient_reach(figure.add_subplot(1, 1, 1), forget_bias, length)
+        return plots.draw_gradient_reach(figure.add_subplot(1, 1, 1), [forget_bias], length)
 
     return Explorer("The forget-gate bias and the gradient's reach", controls, draw)
 

@@ -170,11 +170,14 @@ def test_draw_gate_drive_shows_where_the_cell_settles(ax):
     assert any("settles" in text.get_text() for text in ax.get_legend().get_texts())
 
 
-def test_draw_gradient_reach_draws_the_rnn_and_the_lstm(ax):
-    shown = plots.draw_gradient_reach(ax, forget_bias=3.0, length=40)
-    assert len(ax.lines) == 3
-    assert shown["ratio"].shape == (40,) and shown["rnn_ratio"].shape == (40,)
-    assert shown["ratio"][30] > shown["rnn_ratio"][30]
+def test_draw_gradient_reach_draws_the_rnn_and_each_lstm(ax):
+    shown = plots.draw_gradient_reach(ax, forget_biases=[0.0, 3.0], length=40)
+    assert len(ax.lines) == 4  # the RNN, two LSTMs and the line at 1
+    assert shown["rnn_ratio"].shape == (40,)
+    assert set(shown["lstm_ratios"]) == {0.0, 3.0}
+    assert shown["lstm_ratios"][3.0][30] > shown["rnn_ratio"][30]
+    assert shown["lstm_ratios"][3.0][30] > shown["lstm_ratios"][0.0][30]
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), shown["lstm_ratios"][3.0])
 
 
 def test_draw_gate_trace_draws_three_heat_maps():

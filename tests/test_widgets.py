@@ -126,9 +126,9 @@ def test_gate_explorer_forget_gate_controls_the_memory():
 
 def test_memory_explorer_forget_bias_moves_the_reach():
     explorer = widgets.memory_explorer(forget_bias=0.0, length=40)
-    before = explorer.shown["ratio"][30]
+    before = explorer.shown["lstm_ratios"][0.0][30]
     explorer.controls["forget_bias"].value = 4.0
-    assert explorer.shown["ratio"][30] > 100 * before
+    assert explorer.shown["lstm_ratios"][4.0][30] > 100 * before
 
 
 def test_trained_gates_explorer_follows_the_markers():
