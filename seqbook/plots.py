@@ -6,7 +6,12 @@ import functools
 import numpy as np
 from matplotlib.ticker import NullLocator
 
-from seqbook.cells import cell_after_steps
+from seqbook.cells import (
+    cell_after_steps,
+    gru_parameter_count,
+    lstm_parameter_count,
+    rnn_parameter_count,
+)
 from seqbook.gradients import gradient_norm_by_lag, gradient_reach
 
 
@@ -180,3 +185,59 @@ def draw_gate_trace(axes, trace, marked, example=0):
         shown[name] = values
     axes[-1].set_xlabel("time step t (red ticks: the two marked numbers)")
     return shown
+
+
+def gru_unit_trajectory(update_gate, reset_gate, input_drive, steps, hidden0=0.8,
+                        recurrent_weight=2.0):
+    """One GRU unit with its gates held fixed, equations (3.3) and (3.4) in one dimension.
+
+    The candidate is n_t = tanh(input_drive + reset_gate * recurrent_weight * h_{t-1}) and
+    the state moves towards it: h_t = (1 - z) n_t + z h_{t-1}.
+
+    Returns:
+        ``(hiddens, candidates)``, each of length ``steps + 1`` (h_0 first; the first
+        candidate entry is NaN since there is none before step 1).
+    """
+    hiddens, candidates = [hidden0], [np.nan]
+    for _ in range(steps):
+        candidate = np.tanh(input_drive + reset_gate * recurrent_weight * hiddens[-1])
+        hiddens.append((1.0 - update_gate) * candidate + update_gate * hiddens[-1])
+        candidates.append(candidate)
+    return np.array(hiddens), np.array(candidates)
+
+
+def draw_gru_unit(ax, update_gate, reset_gate, input_drive, steps=15):
+    """Plot :func:`gru_unit_trajectory`: the state h_t and the candidate n_t it moves to."""
+    hiddens, candidates = gru_unit_trajectory(update_gate, reset_gate, input_drive, steps)
+    t = np.arange(steps + 1)
+    ax.plot(t, hiddens, "o-", color="C0", label="state $h_t$")
+    ax.plot(t, candidates, "s--", color="C1", alpha=0.8, label="candidate $n_t$")
+    ax.axhline(0.0, color="0.7", linewidth=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("step t")
+    ax.set_title(f"z = {update_gate:.2f} (keep), r = {reset_gate:.2f}, input drive "
+                 f"{input_drive:+.1f}")
+    ax.legend(loc="lower right", fontsize=8)
+    return {"hiddens": hiddens, "candidates": candidates}
+
+
+def draw_parameter_counts(ax, input_size, hidden_size):
+    """Bars: parameters of one torch RNN, GRU and LSTM layer (both biases counted).
+
+    Returns:
+        A dict from ``"rnn"``, ``"gru"``, ``"lstm"`` to the counts drawn.
+    """
+    counts = {
+        "rnn": rnn_parameter_count(input_size, hidden_size, torch_biases=True),
+        "gru": gru_parameter_count(input_size, hidden_size),
+        "lstm": lstm_parameter_count(input_size, hidden_size, torch_biases=True),
+    }
+    bars = ax.bar([name.upper() for name in counts], list(counts.values()),
+                  color=["C7", "C2", "C0"])
+    for bar, count in zip(bars, counts.values()):
+        ax.annotate(f"{count:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, 1.15 * counts["lstm"])
+    ax.set_ylabel("parameters")
+    ax.set_title(f"one layer, input size D = {input_size}, hidden size H = {hidden_size}")
+    return counts

@@ -177,3 +177,36 @@ def trained_gates_explorer(model, length=100, first=10, second=70, seed=0):
         return shown
 
     return Explorer("Inside a trained LSTM", controls, draw, figsize=(8, 5))
+
+
+def gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0):
+    """Hold one GRU unit's gates fixed and watch h_t move towards its candidate (3.4)."""
+    controls = {
+        "update_gate": _unit_slider(update_gate, "update z"),
+        "reset_gate": _unit_slider(reset_gate, "reset r"),
+        "input_drive": widgets.FloatSlider(value=input_drive, min=-3.0, max=3.0, step=0.1,
+                                           description="input drive"),
+    }
+
+    def draw(figure, **values):
+        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_gru_unit(figure.add_subplot(1, 1, 1), **values)
+
+    return Explorer("One GRU unit with its gates held", controls, draw)
+
+
+def parameter_explorer(input_size=10, hidden_size=32):
+    """Parameters of one RNN, GRU and LSTM layer as the input and hidden sizes move."""
+    controls = {
+        "input_size": widgets.IntSlider(value=input_size, min=1, max=512,
+                                        description="input D"),
+        "hidden_size": widgets.IntSlider(value=hidden_size, min=1, max=1024,
+                                         description="hidden H"),
+    }
+
+    def draw(figure, input_size, hidden_size):
+        figure.subplots_adjust(left=0.16, right=0.97, bottom=0.1, top=0.9)
+        return plots.draw_parameter_counts(figure.add_subplot(1, 1, 1), input_size,
+                                           hidden_size)
+
+    return Explorer("Parameters per layer", controls, draw, figsize=(6, 3.5))

@@ -91,6 +91,8 @@ def test_repr_is_short_and_stable(squashing, gradient):
 @pytest.mark.parametrize("make, control, value", [
     (lambda: widgets.squashing_explorer(), "factor", 2.0),
     (lambda: widgets.gradient_explorer(), "scale", 2.0),
+    (lambda: widgets.gru_unit_explorer(), "reset_gate", 0.3),
+    (lambda: widgets.parameter_explorer(), "input_size", 300),
 ])
 def test_a_control_change_redraws_quickly(make, control, value):
     explorer = make()
@@ -146,3 +148,29 @@ def test_trained_gates_explorer_follows_the_markers():
     assert explorer.shown["target"] == pytest.approx(values[3] + values[12])
     assert explorer.shown["target"] != old_target
     assert repr(explorer) == "<Inside a trained LSTM: move first, second, seed>"
+
+
+def test_parameter_explorer_shows_torch_counts_and_moves():
+    import torch
+
+    explorer = widgets.parameter_explorer(input_size=10, hidden_size=32)
+    assert repr(explorer) == "<Parameters per layer: move input_size, hidden_size>"
+    for name, module in (("rnn", torch.nn.RNN), ("gru", torch.nn.GRU), ("lstm", torch.nn.LSTM)):
+        assert explorer.shown[name] == sum(p.numel() for p in module(10, 32).parameters())
+    before = explorer.image.value
+    explorer.controls["hidden_size"].value = 64
+    assert explorer.shown["gru"] == 3 * (64 * 10 + 64 * 64 + 2 * 64)
+    assert explorer.shown["lstm"] / explorer.shown["gru"] == pytest.approx(4 / 3)
+    assert explorer.image.value != before
+
+
+def test_gru_unit_explorer_update_gate_one_holds_the_state():
+    explorer = widgets.gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0)
+    assert set(explorer.controls) == {"update_gate", "reset_gate", "input_drive"}
+    assert explorer.shown["hiddens"][-1] < explorer.shown["hiddens"][0]  # drifting away
+    explorer.controls["update_gate"].value = 1.0
+    assert np.allclose(explorer.shown["hiddens"], 0.8)  # z = 1 keeps h_0 for ever
+    explorer.controls["update_gate"].value = 0.0
+    explorer.controls["reset_gate"].value = 0.0
+    # z = 0, r = 0: the state is replaced at once by tanh(input drive), the past forgotten
+    assert np.allclose(explorer.shown["hiddens"][1:], np.tanh(-1.0))
