@@ -81,6 +81,31 @@ def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b, peep_i, p
     return np.tanh(o_pre + peep_o * cell) * np.tanh(cell), cell
 ''', "gates match tanh, not sigmoid"),
     },
+    "03_gru": {
+        "gru_cell_forward": ('''
+def gru_cell_forward(x, hidden_prev, W_x, W_h, b_x, b_h):
+    x_r, x_z, x_n = np.split(x @ W_x.T + b_x, 3, axis=1)
+    W_hr, W_hz, W_hn = np.split(W_h, 3, axis=0)
+    b_hr, b_hz, b_hn = np.split(b_h, 3)
+    reset_gate = cells.sigmoid(x_r + hidden_prev @ W_hr.T + b_hr)
+    update_gate = cells.sigmoid(x_z + hidden_prev @ W_hz.T + b_hz)
+    candidate = np.tanh(x_n + (reset_gate * hidden_prev) @ W_hn.T + b_hn)  # reset first
+    return (1 - update_gate) * candidate + update_gate * hidden_prev
+''', "reset gate is applied before the matrix product"),
+        "parameter_counts": ('''
+def parameter_counts(input_size, hidden_size):
+    one_block = hidden_size * input_size + hidden_size * hidden_size + hidden_size
+    return {"rnn": one_block, "gru": 3 * one_block, "lstm": 4 * one_block}  # one bias
+''', "TWO bias vectors per block"),
+        "last_valid_step": ('''
+def last_valid_step(hiddens, lengths):
+    return hiddens[:, -1]  # the last column, padding for the shorter sentences
+''', "padding step"),
+        "masked_mean": ('''
+def masked_mean(hiddens, mask):
+    return hiddens.mean(axis=1)  # the padding is averaged in
+''', "padding included"),
+    },
 }
 
 
