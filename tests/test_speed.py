@@ -145,3 +145,8 @@ def test_numpy_cells_count_matches_flops_shapes():
     rng = np.random.default_rng(0)
     weights = speed.cells.random_gru_weights(2, 5, rng)
     assert weights["W_x"].shape == (3 * 5, 2) and weights["W_h"].shape == (3 * 5, 5)
+
+
+def test_seconds_per_tiny_call_is_small_and_positive():
+    seconds = speed.seconds_per_tiny_call(calls=50, repeats=2)
+    assert 0 < seconds < 0.01
