@@ -241,3 +241,9 @@ def test_sequence_regressor_accepts_an_update_bias():
     assert model(torch.zeros(3, 5, 2)).shape == (3,)
     with pytest.raises(TypeError):
         models.SequenceRegressor(2, 8, cell="lstm", update_bias=1.0)
+
+
+def test_steps_to_reach():
+    history = {"steps": [0, 50, 100, 150], "test_mse": [1.0, 0.17, 0.01, 0.001]}
+    assert models.steps_to_reach(history, 0.1 * data.ADDING_TRIVIAL_MSE) == 100
+    assert models.steps_to_reach(history, 1e-6) is None
