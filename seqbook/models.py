@@ -93,12 +93,13 @@ class SequenceRegressor(nn.Module):
     ``cell`` is ``"rnn"``, ``"lstm"`` or ``"gru"`` for torch's modules, or any module that,
     like them, maps ``(B, T, D)`` inputs to ``(hiddens, state)`` with batch-first hiddens,
     such as :class:`LSTMVariant`. With ``forget_bias`` given, an LSTM's forget-gate bias
-    starts at exactly that value (see :func:`set_forget_bias`).
+    starts at exactly that value (see :func:`set_forget_bias`); with ``update_bias`` given,
+    a GRU's update-gate bias does (see :func:`set_update_gate_bias`).
 
     Shapes: inputs (B, T, D) -> predictions (B,).
     """
 
-    def __init__(self, input_size, hidden_size, cell="rnn", forget_bias=None):
+    def __init__(self, input_size, hidden_size, cell="rnn", forget_bias=None, update_bias=None):
         super().__init__()
         if isinstance(cell, nn.Module):
             self.recurrent = cell
@@ -107,6 +108,8 @@ class SequenceRegressor(nn.Module):
             self.recurrent = recurrent(input_size, hidden_size, batch_first=True)
         if forget_bias is not None:
             set_forget_bias(self.recurrent, forget_bias)
+        if update_bias is not None:
+            set_update_gate_bias(self.recurrent, update_bias)
         self.readout = nn.Linear(hidden_size, 1)
 
     def forward(self, inputs):
@@ -221,3 +224,29 @@ class LSTMVariant(nn.Module):
             hidden = torch.sigmoid(o_pre) * squashed  # (2.6)
             hiddens.append(hidden)
         return torch.stack(hiddens, dim=1), (hidden, cell)
+
+
+@torch.no_grad()
+def set_update_gate_bias(gru, value):
+    """Make a GRU's update-gate bias start at ``value``, for every unit.
+
+    In torch's packed order r, z, n the update gate is the second block of H rows. torch
+    adds two biases, so the first gets ``value`` and the second zero. In torch's convention
+    h_t = (1 - z) n_t + z h_{t-1}, so a positive value keeps more of the old state, the role
+    the forget-gate bias plays in the LSTM.
+    """
+    if not isinstance(gru, nn.GRU):
+        raise TypeError(f"set_update_gate_bias needs a torch.nn.GRU; got {type(gru).__name__}.")
+    H = gru.hidden_size
+    gru.bias_ih_l0[H:2 * H].fill_(value)
+    gru.bias_hh_l0[H:2 * H].fill_(0.0)
+
+
+def steps_to_reach(history, threshold):
+    """The first evaluated step at which a :func:`train_adding` run's test error fell below
+    ``threshold``, or ``None`` if it never did. Times ``history["seconds"] / steps`` it
+    gives a rough time to solve, to set against a model's cost per step."""
+    for step, error in zip(history["steps"], history["test_mse"]):
+        if error < threshold:
+            return step
+    return None

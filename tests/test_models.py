@@ -198,3 +198,52 @@ def test_sequence_regressor_accepts_a_module_and_a_forget_bias():
     assert model.recurrent is layer
     assert torch.allclose(layer.input_weights.bias[8:16].detach(), torch.full((8,), 2.0))
     assert model(torch.zeros(3, 5, 2)).shape == (3,)
+
+
+def test_set_update_gate_bias_sets_exactly_the_z_block():
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(2, 4)
+    before = {name: p.detach().clone() for name, p in gru.named_parameters()}
+    models.set_update_gate_bias(gru, 1.5)
+    H = 4
+    total = gru.bias_ih_l0 + gru.bias_hh_l0  # torch adds the two biases
+    assert torch.allclose(total[H:2 * H], torch.full((H,), 1.5))
+    for name in ("bias_ih_l0", "bias_hh_l0"):  # the r and n blocks are untouched
+        after = getattr(gru, name).detach()
+        assert torch.equal(after[:H], before[name][:H])
+        assert torch.equal(after[2 * H:], before[name][2 * H:])
+    for name in ("weight_ih_l0", "weight_hh_l0"):
+        assert torch.equal(getattr(gru, name).detach(), before[name])
+
+
+def test_set_update_gate_bias_keeps_the_state_in_numpy_terms():
+    # A large update bias makes z close to 1, so h_t stays close to h_{t-1}.
+    from seqbook import cells
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(2, 4, batch_first=True)
+    models.set_update_gate_bias(gru, 20.0)
+    weights = cells.gru_weights_from_torch(gru)
+    assert np.allclose(cells.sigmoid(weights["b_x"][4:8] + weights["b_h"][4:8]), 1.0)
+    hiddens, _ = gru(torch.randn(3, 5, 2))
+    assert hiddens.abs().max().item() < 1e-6  # starts at zero and stays there
+
+
+def test_set_update_gate_bias_rejects_an_lstm():
+    with pytest.raises(TypeError, match="GRU"):
+        models.set_update_gate_bias(torch.nn.LSTM(2, 4), 1.0)
+
+
+def test_sequence_regressor_accepts_an_update_bias():
+    torch.manual_seed(0)
+    model = models.SequenceRegressor(2, 8, cell="gru", update_bias=1.0)
+    total = model.recurrent.bias_ih_l0 + model.recurrent.bias_hh_l0
+    assert torch.allclose(total[8:16], torch.ones(8))
+    assert model(torch.zeros(3, 5, 2)).shape == (3,)
+    with pytest.raises(TypeError):
+        models.SequenceRegressor(2, 8, cell="lstm", update_bias=1.0)
+
+
+def test_steps_to_reach():
+    history = {"steps": [0, 50, 100, 150], "test_mse": [1.0, 0.17, 0.01, 0.001]}
+    assert models.steps_to_reach(history, 0.1 * data.ADDING_TRIVIAL_MSE) == 100
+    assert models.steps_to_reach(history, 1e-6) is None
