@@ -11,11 +11,15 @@ The grammar (see :func:`make_review`) and its limits:
 - A *clause* is ``[opener] subject verb [negation] [intensifiers] adjective``, for example
   "i thought the plot was not really very good". Its sentiment is the adjective's sign,
   flipped once if the clause is negated ("not", "never", "not at all", "did not seem" ...).
-  The negation may stand up to three words before the adjective, so a model has to carry it.
+  The negation may stand up to four words before the adjective ("did not seem really very
+  good"), so a model has to carry it.
 - A *review* is one clause ("plain" or "negated") or two clauses of opposite sentiment joined
   by a contrast ("contrast"): "A but B" and "although A B" take B's sentiment, "B although A"
   also takes B's: the main clause decides, wherever it stands.
-- The label (1 positive, 0 negative) is computed by these rules, never by a model.
+- The label (1 positive, 0 negative) is computed by these rules, never by a model, and is
+  drawn first, so the classes are balanced. By default 40% of reviews are plain, 30% negated
+  and 30% contrasts, each contrast clause negated half the time; openers ("i thought",
+  "overall" ...) start only one-clause reviews, so reviews have 4 to 17 words.
 
 Limits, stated plainly: real language is richer. "not bad" is faint praise, not the opposite
 of "bad"; here negation simply flips the sign. Intensifiers do not change the label. There is
@@ -370,6 +374,24 @@ def review_datasets(
     return train, test, info
 
 
+def describe(train, test):
+    """Sizes and make-up of the two sets, for the lab to print.
+
+    Returns:
+        A dict: ``"train"`` and ``"test"`` sizes, the fractions of training reviews that are
+        ``"train negated"`` and ``"train contrast"``, and the size of each test subset.
+    """
+    summary = {
+        "train": len(train),
+        "test": len(test),
+        "train negated": float(np.mean([r.negated for r in train])),
+        "train contrast": float(np.mean([r.contrast for r in train])),
+    }
+    for name, mask in test_subsets(test).items():
+        summary[f"test {name}"] = int(mask.sum())
+    return summary
+
+
 def test_subsets(reviews):
     """Boolean masks over ``reviews`` for the subsets the chapter reports.
 
@@ -596,6 +618,9 @@ def running_sentiment(model, vocab, sentence):
 
     The many-to-one model is applied to every prefix: the first word, the first two ... Words
     outside the vocabulary count as unknown (id 1).
+
+    The models are trained on whole reviews only, so their readings of a prefix such as
+    "the plot was not" are extrapolations: often confident, not a calibrated "so far".
 
     Returns:
         ``(words, probabilities)``: the sentence's words and a numpy array of the same length.

@@ -105,7 +105,10 @@ def test_test_set_negates_adjectives_never_negated_in_training(datasets, vocab):
 
 
 def test_subsets_cover_the_kinds(datasets):
-    _, test, _ = datasets
+    train, test, _ = datasets
+    summary = reviews.describe(train, test)
+    assert summary["train"] == 6000 and 1900 < summary["test"] <= 2000
+    assert 0.4 < summary["train negated"] < 0.65 and 0.2 < summary["train contrast"] < 0.4
     subsets = reviews.test_subsets(test)
     assert subsets["all"].all()
     assert not (subsets["plain"] & (subsets["negated"] | subsets["contrast"])).any()
