@@ -274,3 +274,17 @@ def test_subset_names_are_stable():
         "unseen negation",
         "contrast",
     ]
+
+
+def test_last_valid_step_matches_torch_packed_sequences():
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(3, 4, batch_first=True)
+    lengths = torch.tensor([4, 2, 5, 1])
+    inputs = torch.randn(4, 6, 3)  # padded to T = 6, one step past the longest
+    with torch.no_grad():
+        hiddens, _ = gru(inputs)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(
+            inputs, lengths, batch_first=True, enforce_sorted=False
+        )
+        _, last = gru(packed)
+    torch.testing.assert_close(reviews.last_valid_step(hiddens, lengths), last[0])
