@@ -241,3 +241,31 @@ def draw_parameter_counts(ax, input_size, hidden_size):
     ax.set_ylabel("parameters")
     ax.set_title(f"one layer, input size D = {input_size}, hidden size H = {hidden_size}")
     return counts
+
+
+def draw_running_sentiment(ax, words, probabilities, unknown=()):
+    """The model's probability of "positive" after each word of one sentence.
+
+    ``unknown`` holds the positions of words outside the vocabulary; they are marked "?".
+
+    Returns:
+        A dict: ``"words"`` and ``"probabilities"`` as drawn.
+    """
+    positions = np.arange(len(words))
+    colours = ["tab:green" if p > 0.5 else "tab:red" for p in probabilities]
+    ax.bar(positions, np.asarray(probabilities) - 0.5, bottom=0.5, color=colours, alpha=0.8)
+    ax.axhline(0.5, color="black", lw=0.8)
+    labels = [f"{word}?" if k in unknown else word for k, word in enumerate(words)]
+    ax.set_xticks(positions, labels, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("P(positive) so far")
+    return {"words": list(words), "probabilities": np.asarray(probabilities)}
+
+
+def draw_gate_by_word(ax, words, gate, title):
+    """A heat map of one gate's values (T, H): one column per word, one row per unit."""
+    image = ax.imshow(np.asarray(gate).T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(np.arange(len(words)), words, rotation=30, ha="right")
+    ax.set_ylabel("unit")
+    ax.set_title(title)
+    return image

@@ -210,3 +210,40 @@ def parameter_explorer(input_size=10, hidden_size=32):
                                            hidden_size)
 
     return Explorer("Parameters per layer", controls, draw, figsize=(6, 3.5))
+
+
+def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", model="gru"):
+    """Type a review; see a trained model's verdict after each word.
+
+    Args:
+        classifiers: a dict from a name ("bow", "rnn", "lstm", "gru") to a trained model
+            of :mod:`seqbook.reviews`.
+        vocab: the :class:`seqbook.reviews.WordVocabulary` the models were trained with.
+        sentence: the starting text.  model: the starting model's name.
+    """
+    from seqbook import reviews  # only this explorer needs the review models
+
+    controls = {
+        "sentence": widgets.Text(value=sentence, description="review",
+                                 continuous_update=False),
+        "model": widgets.Dropdown(options=list(classifiers), value=model,
+                                  description="model"),
+    }
+
+    def draw(figure, sentence, model):
+        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.3, top=0.88)
+        ax = figure.add_subplot(1, 1, 1)
+        words = reviews.tokenize(sentence)
+        if not words:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "type a review: words of letters a-z", ha="center")
+            return {"words": [], "probabilities": np.zeros(0)}
+        words, probabilities = reviews.running_sentiment(classifiers[model], vocab, sentence)
+        unknown = [k for k, word in enumerate(words) if vocab.encode(word) == [1]]
+        shown = plots.draw_running_sentiment(ax, words, probabilities, unknown)
+        verdict = "positive" if probabilities[-1] > 0.5 else "negative"
+        ax.set_title(f"{model.upper()}: {verdict} ({probabilities[-1]:.2f}); "
+                     "? marks a word it never saw")
+        return shown
+
+    return Explorer("Reading a review word by word", controls, draw, figsize=(7, 3.5))
