@@ -174,3 +174,42 @@ def test_gru_unit_explorer_update_gate_one_holds_the_state():
     explorer.controls["reset_gate"].value = 0.0
     # z = 0, r = 0: the state is replaced at once by tanh(input drive), the past forgotten
     assert np.allclose(explorer.shown["hiddens"][1:], np.tanh(-1.0))
+
+
+@pytest.fixture(scope="module")
+def review_models():
+    import torch
+
+    from seqbook import reviews
+
+    vocab = reviews.WordVocabulary(["the plot was not bad", "the acting was good"])
+    torch.manual_seed(0)
+    classifiers = {kind: reviews.make_model(kind, len(vocab), 8, 8) for kind in ("bow", "gru")}
+    return classifiers, vocab
+
+
+def test_sentiment_explorer_follows_the_typed_review(review_models):
+    classifiers, vocab = review_models
+    explorer = widgets.sentiment_explorer(classifiers, vocab, "the plot was not bad", "gru")
+    assert repr(explorer) == "<Reading a review word by word: move sentence, model>"
+    assert explorer.shown["words"] == ["the", "plot", "was", "not", "bad"]
+    assert len(explorer.shown["probabilities"]) == 5
+    assert np.all((explorer.shown["probabilities"] > 0) & (explorer.shown["probabilities"] < 1))
+    before = explorer.image.value
+    explorer.controls["sentence"].value = "The acting was GOOD, truly!"
+    assert explorer.shown["words"] == ["the", "acting", "was", "good", "truly"]
+    assert explorer.image.value != before
+    explorer.controls["model"].value = "bow"
+    # the bag of words sees the same words in any order
+    again = widgets.sentiment_explorer(classifiers, vocab, "truly good was acting the", "bow")
+    assert again.shown["probabilities"][-1] == pytest.approx(
+        explorer.shown["probabilities"][-1], abs=1e-6)
+
+
+def test_sentiment_explorer_survives_an_empty_review(review_models):
+    classifiers, vocab = review_models
+    explorer = widgets.sentiment_explorer(classifiers, vocab, "the plot", "gru")
+    explorer.controls["sentence"].value = "   !!! "
+    assert explorer.shown["words"] == []
+    explorer.controls["sentence"].value = "zzz plot"  # unknown words are drawn, not fatal
+    assert explorer.shown["words"] == ["zzz", "plot"]
