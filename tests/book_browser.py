@@ -231,6 +231,7 @@ def saved_widgets(notebook_path):
 
 def shows_value(readout, value):
     """True when a slider's readout text (as formatted, e.g. "3.00") shows ``value``."""
+    readout = readout.strip().replace("\u2212", "-")  # d3-format writes a real minus sign
     try:
         shown = float(readout)
     except ValueError:
