@@ -168,16 +168,46 @@ def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
         assert score == maximum, f"{question}: {score}/{maximum}\n{output}"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_untouched_student_notebook_scores_zero(chapter, assigned, tmp_path):
-    scores = otter_run(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
-                       tmp_path)
-    assert_seqbook_grade_agrees(assigned[chapter]["zip"], ROOT / "lessons" / f"{chapter}.ipynb",
-                                scores, tmp_path)
+def seqbook_grade(zip_path, notebook, tmp_path):
+    """Grade one notebook with `seqbook grade`; returns {question: (score, max, feedback)}."""
+    before = digest(notebook)
+    [result] = grade.grade([str(notebook)], tmp_path / "seqbook_grade",
+                           instructor_dir=zip_path.parent)
+    assert result.status == "graded", result.message
+    assert digest(notebook) == before, "grading changed the submitted notebook"
+    return {name: (exercise["score"], exercise["possible"],
+                   "\n".join(case["message"] for case in exercise["cases"]))
+            for name, exercise in result.exercises.items()}
+
+
+# `otter run` executes a whole notebook, training included, so it costs a minute or two per
+# notebook: it grades every chapter's instructor notebook (above) and one chapter's student
+# notebook, where it must agree with `seqbook grade`. The untouched and wrong answers of
+# every chapter are graded by `seqbook grade`, which runs otter's own test files from the
+# same autograder zip against only the exercise cells.
+OTTER_ZERO_CHAPTER = CHAPTERS[0]
+
+
+def test_otter_scores_the_untouched_student_notebook_zero(assigned, tmp_path):
+    chapter = OTTER_ZERO_CHAPTER
+    lesson = ROOT / "lessons" / f"{chapter}.ipynb"
+    scores = otter_run(assigned[chapter]["zip"], lesson, tmp_path)
+    assert_seqbook_grade_agrees(assigned[chapter]["zip"], lesson, scores, tmp_path)
     for question, (score, maximum, output) in scores.items():
         assert maximum > 0
         assert score == 0, f"{question} scored {score} with no answer written"
         assert "replace the `...`" in output.lower(), f"{question}: no hint to start\n{output}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_untouched_student_notebook_scores_zero(chapter, assigned, tmp_path):
+    lesson = ROOT / "lessons" / f"{chapter}.ipynb"
+    scores = seqbook_grade(assigned[chapter]["zip"], lesson, tmp_path)
+    assert scores, "no exercises were graded"
+    for question, (score, maximum, feedback) in scores.items():
+        assert maximum > 0
+        assert score == 0, f"{question} scored {score} with no answer written"
+        assert "replace the `...`" in feedback.lower(), f"{question}: no hint to start\n{feedback}"
 
 
 def fill_answers(notebook, answers):
@@ -202,8 +232,7 @@ def test_wrong_answers_lose_points_with_a_helpful_message(chapter, assigned, tmp
     wrong = tmp_path / "wrong" / f"{chapter}.ipynb"
     wrong.parent.mkdir()
     nbformat.write(lesson, wrong)
-    scores = otter_run(assigned[chapter]["zip"], wrong, tmp_path)
-    assert_seqbook_grade_agrees(assigned[chapter]["zip"], wrong, scores, tmp_path)
+    scores = seqbook_grade(assigned[chapter]["zip"], wrong, tmp_path)
     assert set(answers) <= set(scores), f"exercises without wrong answers: {set(scores)}"
     for question, (_, message) in answers.items():
         score, maximum, output = scores[question]
