@@ -10,9 +10,13 @@ date in ISO 8601, "2026-11-22", always ten characters. Tokens are characters on 
 
 Why it suits an encoder-decoder with attention:
 
-- *Length is controllable.* Sources run from 6 characters ("1/2/99", US short form) to 37
-  ("segunda-feira, 22 de setembro de 2026", Brazilian full form); choose locales and patterns,
-  or filter with ``min_length`` and ``max_length`` (:func:`date_pairs`, :func:`length_bucket`).
+- *Length is controllable.* Sources run from 6 characters ("1/2/99", US short form) to 38
+  ("segunda-feira, 23 de fevereiro de 2026", Brazilian full form); choose locales and patterns,
+  or filter with ``min_length`` and ``max_length`` (:func:`date_pairs`), or bucket by length
+  (:func:`length_bucket`, :func:`bucketed_pairs`). With every locale and format equally likely
+  the median source has 14 characters and only about 2% have 30 or more (Spanish, Portuguese,
+  Hungarian and German full forms), so a study of long inputs should ask for them: see
+  ``test_by_length`` of :func:`date_dataset`.
 - *Alignments are not monotonic.* The target starts with the year, which most sources write
   last; US patterns (and the custom ``"MMM d, y"``) put the month before the day; Hungarian puts
   the year first and the weekday last. :func:`alignment` gives, for every target character, the
@@ -68,6 +72,7 @@ PIVOT = 50  # two-digit years below PIVOT are 20xx, the others 19xx
 TARGET_LENGTH = 10  # "YYYY-MM-DD"
 YEAR_ROWS, MONTH_ROWS, DAY_ROWS = (0, 1, 2, 3), (5, 6), (8, 9)  # target positions by field
 CONTENT_ROWS = YEAR_ROWS + MONTH_ROWS + DAY_ROWS  # rows 4 and 7 are the constant "-"
+LENGTH_EDGES = (10, 20, 30)  # source-length buckets: <10, 10-19, 20-29, >=30 characters
 
 
 class DatePair(NamedTuple):
@@ -226,7 +231,7 @@ def date_pairs(count, seed=0, locales=LOCALES, formats=FORMATS, start=START, end
     return pairs
 
 
-def length_bucket(source, edges=(10, 20, 30)):
+def length_bucket(source, edges=LENGTH_EDGES):
     """The length bucket of a source (a string or a length): 0 below ``edges[0]``, 1 below
     ``edges[1]`` ... and ``len(edges)`` from ``edges[-1]`` on. With the default edges:
     0 = "<10", 1 = "10-19", 2 = "20-29", 3 = ">=30" characters."""
@@ -256,14 +261,37 @@ def length_summary(pairs):
     }
 
 
+def bucketed_pairs(count_per_bucket, seed=0, edges=LENGTH_EDGES, exclude_dates=(), **options):
+    """``count_per_bucket`` pairs in each length bucket of :func:`length_bucket`, in bucket
+    order, with distinct dates across all buckets and none of ``exclude_dates``.
+
+    ``options`` go to :func:`date_pairs` (locales, formats, start, end). Each bucket is drawn
+    by rejection, so within a bucket the locales and formats are those that fit its lengths.
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    bounds = [0] + list(edges) + [None]
+    pairs, used = [], list(exclude_dates)
+    for low, high in zip(bounds[:-1], bounds[1:]):
+        bucket = date_pairs(count_per_bucket, rng, min_length=low,
+                            max_length=None if high is None else high - 1,
+                            exclude_dates=used, distinct_dates=True, **options)
+        pairs += bucket
+        used += [pair.date for pair in bucket]
+    return pairs
+
+
 def date_dataset(train_size=20_000, test_size=2_000, seed=0, locales=LOCALES, formats=FORMATS,
-                 start=START, end=END, min_length=0, max_length=None):
+                 start=START, end=END, min_length=0, max_length=None, test_by_length=False):
     """A training set, a fixed held-out test set and a vocabulary for the date task.
 
     The test set is drawn first, from its own random stream, so it depends only on
     ``test_size``, ``seed`` and the task options, never on ``train_size``. Its dates are
     distinct and *no test date occurs in training*, in any locale or format: a model that
-    scores well on the test set has not seen these dates written in any way. The vocabularies
+    scores well on the test set has not seen these dates written in any way. With
+    ``test_by_length=True`` the test set holds ``test_size // 4`` pairs of each length bucket
+    (<10, 10-19, 20-29, >=30 characters; :func:`bucketed_pairs`) instead of the natural mix,
+    so that accuracy can be plotted against source length (the length filters then apply to
+    training only). The vocabularies
     are built from the training sources and targets; a ValueError is raised if a test source
     holds a character that no training source does (it cannot happen with the defaults).
 
@@ -274,8 +302,12 @@ def date_dataset(train_size=20_000, test_size=2_000, seed=0, locales=LOCALES, fo
     """
     options = dict(locales=locales, formats=formats, start=start, end=end,
                    min_length=min_length, max_length=max_length)
-    test = date_pairs(test_size, np.random.default_rng([seed, 1]), distinct_dates=True,
-                      **options)
+    test_rng = np.random.default_rng([seed, 1])
+    if test_by_length:
+        test = bucketed_pairs(test_size // (len(LENGTH_EDGES) + 1), test_rng, locales=locales,
+                              formats=formats, start=start, end=end)
+    else:
+        test = date_pairs(test_size, test_rng, distinct_dates=True, **options)
     train = date_pairs(train_size, np.random.default_rng([seed, 2]),
                        exclude_dates=[pair.date for pair in test], **options)
     source_vocab = TokenVocabulary(pair.source for pair in train)
@@ -293,6 +325,22 @@ def date_dataset(train_size=20_000, test_size=2_000, seed=0, locales=LOCALES, fo
         "test_lengths": length_summary(test),
     }
     return train, test, info
+
+
+def describe(info):
+    """A few printable lines: split sizes, vocabulary sizes and source-length statistics."""
+    lines = [f"train {info['train_size']} pairs, test {info['test_size']} pairs; vocabulary: "
+             f"{len(info['source_vocab'])} source ids, {len(info['target_vocab'])} target ids"]
+    for split in ("train", "test"):
+        summary = info[f"{split}_lengths"]
+        lines.append(f"{split} source lengths min/q1/median/q3/max "
+                     f"{'/'.join(f'{q:g}' for q in summary['min_q1_median_q3_max'])}; "
+                     f"by bucket {summary['buckets']}; >=30 chars: {summary['at_least_30']}")
+    for key in ("by_locale", "by_format"):
+        cells = ", ".join(f"{name} {low}-{high}" for name, (low, high, _) in
+                          info["train_lengths"][key].items())
+        lines.append(f"train lengths {key.replace('_', ' ')}: {cells}")
+    return "\n".join(lines)
 
 
 def pair_table(locales=LOCALES, formats=FORMATS, date=datetime.date(2026, 11, 22)):

@@ -191,3 +191,14 @@ def test_reversal_dataset_tests_every_length_and_holds_them_out():
     assert sorted({len(s) for s, _ in test}) == list(range(4, 21))
     assert not {s for s, _ in test} & {s for s, _ in train}
     assert data.reversal_dataset(50, 10, 4, 20, 8, seed=0)[1] == test
+
+
+def test_test_set_by_length_fills_every_bucket_and_stays_held_out():
+    train, test, info = dates.date_dataset(train_size=400, test_size=80, seed=3,
+                                           test_by_length=True)
+    buckets = [dates.length_bucket(pair.source) for pair in test]
+    assert buckets == sorted(buckets) and [buckets.count(b) for b in range(4)] == [20] * 4
+    assert not {p.date for p in test} & {p.date for p in train}
+    assert len({p.date for p in test}) == len(test)
+    text = dates.describe(info)
+    assert "train 400 pairs, test 80 pairs" in text and "15 target ids" in text
