@@ -193,6 +193,26 @@ def alignment(source_fields, target=None):
     return matrix
 
 
+def attention_on_alignment(attention, matrix):
+    """Mean attention weight that the content rows put inside the true alignment.
+
+    Args:
+        attention: array or tensor (10, T_source), or longer in either axis (the EOS step and
+            padding are cut off), each row a distribution over source positions.
+        matrix: :func:`alignment` of the same source, shape (10, T_source).
+
+    Returns:
+        float in [0, 1]: for each of the eight rows of :data:`CONTENT_ROWS`, the attention mass
+        on the marked source characters, averaged. Uniform attention over a 25-character
+        source puts 0.04 on a copied digit and 0.36 on a 9-letter month name; attention that
+        stays inside the marked characters scores 1.
+    """
+    attention = np.asarray(attention.detach() if hasattr(attention, "detach") else attention)
+    rows = list(CONTENT_ROWS)
+    weights = attention[:TARGET_LENGTH, : matrix.shape[1]][rows]
+    return float((weights * matrix[rows]).sum(axis=1).mean())
+
+
 def date_range_size(start=START, end=END):
     """Number of days from ``start`` to ``end`` inclusive."""
     return (end - start).days + 1
