@@ -1,8 +1,9 @@
 """Chapter 4: encoder-decoder models in torch, with and without attention.
 
-Token ids follow the vocabulary of :mod:`seqbook.dates`: PAD = 0, SOS = 1, EOS = 2. A data
-set is a tuple of four tensors, ``(src_ids (N, S), src_lengths (N,), tgt_ids (N, T),
-tgt_lengths (N,))``; every target ends with EOS and rows are padded with PAD on the right.
+Token ids are those of :class:`seqbook.data.TokenVocabulary`: PAD = 0, SOS = 1, EOS = 2. A
+data set is a tuple of four tensors, ``(src_ids (N, S), src_lengths (N,), tgt_ids (N, T),
+tgt_lengths (N,))`` (:func:`encode_pairs`); every target ends with EOS and rows are padded
+with PAD on the right.
 
 - :class:`Encoder`: embedding and a (bidirectional) GRU; the annotations h_j.
 - :class:`PlainDecoder`: the context vector only, c = the encoder's final states, as in
@@ -20,7 +21,15 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-PAD, SOS, EOS = 0, 1, 2
+from seqbook.data import EOS, PAD, SOS
+
+
+def encode_pairs(pairs, source_vocab, target_vocab):
+    """(source, target) string pairs -> ``(src_ids, src_lengths, tgt_ids, tgt_lengths)``;
+    targets get an EOS (counted in ``tgt_lengths``), sources do not."""
+    sources, targets = zip(*[(pair[0], pair[1]) for pair in pairs])
+    return (*source_vocab.encode_batch(sources), *target_vocab.encode_batch(targets,
+                                                                            add_eos=True))
 
 
 def source_mask(src_lengths, max_length):
@@ -223,17 +232,17 @@ class Seq2Seq(nn.Module):
         return step, state0.numpy()
 
 
-def make_model(kind, vocab_size, embed_size=32, hidden_size=64, attention_size=64,
-               reverse_source=False, zero_v=False):
-    """``kind`` is ``"plain"`` or ``"attention"``; a bidirectional encoder of ``hidden_size``
-    per direction and a decoder of ``hidden_size``, the sizes the chapter uses."""
-    encoder = Encoder(vocab_size, embed_size, hidden_size, bidirectional=True)
+def make_model(kind, source_vocab_size, target_vocab_size, embed_size=32, hidden_size=64,
+               attention_size=64, reverse_source=False, zero_v=False):
+    """``kind`` is ``"plain"`` or ``"attention"``: a bidirectional encoder of ``hidden_size``
+    per direction (K = 2 ``hidden_size``) and a decoder of state size ``hidden_size``."""
+    encoder = Encoder(source_vocab_size, embed_size, hidden_size, bidirectional=True)
     K = encoder.output_size
     if kind == "plain":
-        decoder = PlainDecoder(vocab_size, embed_size, K, hidden_size)
+        decoder = PlainDecoder(target_vocab_size, embed_size, K, hidden_size)
     elif kind == "attention":
-        decoder = AttentionDecoder(vocab_size, embed_size, K, hidden_size, attention_size,
-                                   zero_v=zero_v)
+        decoder = AttentionDecoder(target_vocab_size, embed_size, K, hidden_size,
+                                   attention_size, zero_v=zero_v)
     else:
         raise ValueError(f"kind must be 'plain' or 'attention'; got {kind!r}.")
     return Seq2Seq(encoder, decoder, reverse_source=reverse_source)

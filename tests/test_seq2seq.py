@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqbook import cells, seq2seq
+from seqbook import cells, data, seq2seq
 from seqbook.seq2seq import EOS, PAD, SOS
 
 V, E, H = 9, 5, 6  # vocabulary, embedding and hidden sizes of the tiny models
@@ -12,7 +12,7 @@ V, E, H = 9, 5, 6  # vocabulary, embedding and hidden sizes of the tiny models
 
 def make(kind, seed=0, **options):
     torch.manual_seed(seed)
-    return seq2seq.make_model(kind, V, embed_size=E, hidden_size=H, attention_size=7,
+    return seq2seq.make_model(kind, V + 2, V, embed_size=E, hidden_size=H, attention_size=7,
                               **options)
 
 
@@ -33,6 +33,16 @@ def reversal(count, seed, min_length=2, max_length=6):
 
 
 SOURCES = [[3, 4, 5, 6, 7], [8, 3], [5, 5, 4]]
+
+
+def test_encode_pairs():
+    pairs = data.reversal_pairs(4, 2, 5, alphabet_size=3, seed=0)
+    vocab = data.TokenVocabulary(source for source, _ in pairs)
+    src, src_lengths, tgt, tgt_lengths = seq2seq.encode_pairs(pairs, vocab, vocab)
+    assert (tgt_lengths == src_lengths + 1).all()
+    for i, (source, target) in enumerate(pairs):
+        assert vocab.decode(src[i]) == source and vocab.decode(tgt[i]) == target
+        assert tgt[i, len(target)] == EOS
 
 
 @pytest.mark.parametrize("kind", ["plain", "attention"])
