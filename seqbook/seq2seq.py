@@ -233,16 +233,17 @@ class Seq2Seq(nn.Module):
 
 
 def make_model(kind, source_vocab_size, target_vocab_size, embed_size=32, hidden_size=64,
-               attention_size=64, reverse_source=False, zero_v=False):
-    """``kind`` is ``"plain"`` or ``"attention"``: a bidirectional encoder of ``hidden_size``
-    per direction (K = 2 ``hidden_size``) and a decoder of state size ``hidden_size``."""
-    encoder = Encoder(source_vocab_size, embed_size, hidden_size, bidirectional=True)
+               attention_size=64, reverse_source=False, zero_v=False, bidirectional=True):
+    """``kind`` is ``"plain"`` or ``"attention"``: an encoder of ``hidden_size`` per
+    direction (K = 2 ``hidden_size`` if bidirectional) and a decoder of state size
+    ``hidden_size``."""
+    encoder = Encoder(source_vocab_size, embed_size, hidden_size, bidirectional=bidirectional)
     K = encoder.output_size
     if kind == "plain":
         decoder = PlainDecoder(target_vocab_size, embed_size, K, hidden_size)
     elif kind == "attention":
         decoder = AttentionDecoder(target_vocab_size, embed_size, K, hidden_size,
-                                   attention_size, zero_v=zero_v)
+                                   attention_size, zero_v=zero_v, bidirectional=bidirectional)
     else:
         raise ValueError(f"kind must be 'plain' or 'attention'; got {kind!r}.")
     return Seq2Seq(encoder, decoder, reverse_source=reverse_source)

@@ -218,3 +218,15 @@ def test_training_is_deterministic_for_a_seed():
         runs.append((history["losses"], model.greedy(data[0], data[1], 7)[0]))
     assert runs[0][0] == runs[1][0]
     assert torch.equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize("kind", ["plain", "attention"])
+def test_one_direction_encoder(kind):
+    model = make(kind, bidirectional=False)
+    src, lengths = padded(SOURCES)
+    annotations, final = model.encoder(src, lengths)
+    assert annotations.shape == (3, 5, H) and final.shape == (3, H)
+    for i, source in enumerate(SOURCES):  # the final state is the last real annotation
+        torch.testing.assert_close(final[i], annotations[i, len(source) - 1])
+    logits, _ = model(src, lengths, torch.full((3, 2), SOS))
+    assert logits.shape == (3, 2, V)
