@@ -55,6 +55,8 @@ class Encoder(nn.Module):
     The source is packed (``pack_padded_sequence``), so the GRU never reads padding: the
     backward direction starts at each source's own last token, not at the end of the
     padded row. A source's annotations are therefore the same alone or in a padded batch.
+    Packing is exact but not free: at B = 128, S = 24, one thread, the encoder's forward and
+    backward pass took 44-50 ms packed against 32-36 ms run over the padding.
 
     Shapes: src_ids (B, S), src_lengths (B,) ->
     annotations (B, S, K) with K = 2H (bidirectional) or H, zeros on padding, and
@@ -164,7 +166,10 @@ class PlainDecoder(nn.Module):
 
 class Seq2Seq(nn.Module):
     """An encoder and a decoder. ``reverse_source=True`` feeds every source reversed
-    (its real tokens only), Sutskever et al.'s trick for the plain model."""
+    (its real tokens only), Sutskever et al.'s trick for the plain model. The trick helps a
+    one-direction encoder whose first target words depend on the first source words; a
+    bidirectional encoder already ends one direction at each end of the source, so for it
+    reversing changes little."""
 
     def __init__(self, encoder, decoder, reverse_source=False):
         super().__init__()
