@@ -23,7 +23,8 @@ Why it suits an encoder-decoder with attention:
   source characters it is computed from, as a (10, T_source) 0/1 matrix built from the pattern
   itself (not guessed afterwards), to set beside a learned attention map.
 - *Some characters must be read, not copied.* A month name or abbreviation ("nov.", "novembre",
-  "listopada") becomes two digits; a two-digit year "26" becomes "2026" and "99" becomes "1999".
+  "szeptember") becomes two digits; a two-digit year (the short forms of en_US, de_DE, es_ES,
+  it_IT, id_ID) "26" becomes "2026" and "99" becomes "1999".
 
 Limits, stated plainly:
 
@@ -38,6 +39,14 @@ Limits, stated plainly:
   20xx, 50-99 means 19xx) that matches the default date range 1950-2049 and nothing else.
 - The weekday is redundant: the target never depends on it, so a model may ignore it (and a
   wrong weekday in a source would go unnoticed). :func:`alignment` gives its characters no weight.
+- Lower-casing loses nothing the target needs (it also drops German's capital nouns), but it
+  means the model never sees the capitalised forms people write; normalise new input the same
+  way before feeding it to a trained model.
+- The "true" alignment of :func:`alignment` is a convention: a month name marks all of its
+  characters, though a few letters decide it ("ju" is ambiguous, "jul" is not), so sharp
+  learned attention on a name's distinguishing letters is right, not wrong. Compare attention
+  with it by rows (does each target row put most of its weight inside the marked span?),
+  not cell by cell.
 - The month names of different locales overlap ("november" is English, Dutch, German,
   Indonesian and Hungarian), and no normalised name or abbreviation means different months in
   two locales (checked by the tests), so a source never needs its locale to be decoded; the
@@ -182,6 +191,26 @@ def alignment(source_fields, target=None):
         else:  # a one-digit number or a name: every row reads the whole field
             matrix[np.ix_(list(rows), span)] = 1.0
     return matrix
+
+
+def attention_on_alignment(attention, matrix):
+    """Mean attention weight that the content rows put inside the true alignment.
+
+    Args:
+        attention: array or tensor (10, T_source), or longer in either axis (the EOS step and
+            padding are cut off), each row a distribution over source positions.
+        matrix: :func:`alignment` of the same source, shape (10, T_source).
+
+    Returns:
+        float in [0, 1]: for each of the eight rows of :data:`CONTENT_ROWS`, the attention mass
+        on the marked source characters, averaged. Uniform attention over a 25-character
+        source puts 0.04 on a copied digit and 0.36 on a 9-letter month name; attention that
+        stays inside the marked characters scores 1.
+    """
+    attention = np.asarray(attention.detach() if hasattr(attention, "detach") else attention)
+    rows = list(CONTENT_ROWS)
+    weights = attention[:TARGET_LENGTH, : matrix.shape[1]][rows]
+    return float((weights * matrix[rows]).sum(axis=1).mean())
 
 
 def date_range_size(start=START, end=END):

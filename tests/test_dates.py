@@ -202,3 +202,12 @@ def test_test_set_by_length_fills_every_bucket_and_stays_held_out():
     assert len({p.date for p in test}) == len(test)
     text = dates.describe(info)
     assert "train 400 pairs, test 80 pairs" in text and "15 target ids" in text
+
+
+def test_attention_on_alignment_is_one_for_the_true_alignment_and_low_for_uniform():
+    source, fields = dates.render(SUNDAY, "es_ES", "full")
+    matrix = dates.alignment(fields)
+    perfect = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    assert dates.attention_on_alignment(perfect, matrix) == pytest.approx(1.0)
+    uniform = torch.full((11, len(source) + 1), 1.0 / (len(source) + 1))  # EOS step and token
+    assert dates.attention_on_alignment(uniform, matrix) < 0.15
