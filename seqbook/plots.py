@@ -269,3 +269,109 @@ def draw_gate_by_word(ax, words, gate, title):
     ax.set_ylabel("unit")
     ax.set_title(title)
     return image
+
+
+# --- Chapter 4: attention maps and the bottleneck ------------------------------------------
+
+def _token_label(token):
+    """How a token is written on an axis: a space as '␣', everything else as it is."""
+    return "␣" if token == " " else token
+
+
+def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=None):
+    """A heat map of attention weights: one row per output token, one column per source token.
+
+    Args:
+        weights: array or tensor (L_out, S), row t the weights output token t gave the source.
+        source_tokens, output_tokens: the S and L_out tokens (strings of one character, or
+            symbols such as ``"<unk>"`` and ``"<eos>"``); a space is drawn as '␣'.
+        step: an output row to outline; its most-attended source position(s) (all positions
+            within 1e-6 of the row's maximum) are circled and their labels drawn in red.
+        truth: an optional 0/1 matrix of the true alignment, (L, S) with L <= L_out (e.g.
+            :func:`seqbook.dates.alignment`; extra rows or columns are cut off); its ones are
+            drawn as small dots.
+
+    Returns:
+        A dict: ``"weights"`` (L_out, S) as drawn, ``"argmax"`` (L_out,) the most-attended
+        source position of each row, ``"step"`` and ``"attended"`` (the positions circled,
+        empty without a step), ``"truth_cells"`` (how many true cells were dotted).
+    """
+    from matplotlib.patches import Rectangle
+
+    weights = np.asarray(weights.detach() if hasattr(weights, "detach") else weights,
+                         dtype=float)
+    if weights.ndim != 2 or weights.shape != (len(output_tokens), len(source_tokens)):
+        raise ValueError(f"weights of shape {weights.shape} do not match "
+                         f"{len(output_tokens)} output and {len(source_tokens)} source tokens")
+    rows, columns = weights.shape
+    ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto",
+              interpolation="nearest")
+    # Labels as plain text, not ticks: a tick costs far more to make and draw, and a date
+    # has up to forty characters.
+    ax.set_xticks([])
+    ax.set_yticks([])
+    below, left = ax.get_xaxis_transform(), ax.get_yaxis_transform()
+    source_labels = [ax.text(j, -0.02, _token_label(token), transform=below, ha="center",
+                             va="top", fontsize=9,
+                             rotation=90 if len(token) > 1 else 0,  # stand <unk> up
+                             color="tab:orange" if len(token) > 1 else "black")
+                     for j, token in enumerate(source_tokens)]
+    output_labels = [ax.text(-0.01, t, _token_label(token), transform=left, ha="right",
+                             va="center", fontsize=9)
+                     for t, token in enumerate(output_tokens)]
+    pad = 30 if any(len(token) > 1 for token in source_tokens) else 14
+    ax.set_xlabel("source (darker: more attention)", labelpad=pad)
+    ax.set_ylabel("output", labelpad=24 if any(len(t) > 1 for t in output_tokens) else 12)
+    argmax = weights.argmax(axis=1) if columns else np.zeros(rows, dtype=int)
+    truth_cells = 0
+    if truth is not None:
+        truth = np.asarray(truth)[:rows, :columns]
+        true_rows, true_columns = np.nonzero(truth)
+        truth_cells = len(true_rows)
+        ax.scatter(true_columns, true_rows, s=10, color="tab:orange", marker="o", zorder=3)
+        ax.set_xlabel("source (darker: more attention; orange dots: the true alignment)",
+                      labelpad=pad)
+    attended = []
+    if step is not None and 0 <= step < rows and columns:
+        ax.add_patch(Rectangle(
+            (-0.5, step - 0.5), columns, 1.0, fill=False, edgecolor="tab:red", lw=2,
+            zorder=4, clip_on=False))
+        row = weights[step]
+        attended = [int(j) for j in np.flatnonzero(row >= row.max() - 1e-6)]
+        ax.scatter(attended, [step] * len(attended), s=70, facecolors="none",
+                   edgecolors="tab:red", linewidths=1.5, zorder=5)
+        for j in attended:
+            source_labels[j].set_color("tab:red")
+            source_labels[j].set_fontweight("bold")
+        output_labels[step].set_color("tab:red")
+    ax.set_xlim(-0.5, columns - 0.5)  # the dots and circles must not widen the map
+    ax.set_ylim(rows - 0.5, -0.5)
+    return {"weights": weights, "argmax": argmax, "step": step, "attended": attended,
+            "truth_cells": truth_cells}
+
+
+def draw_accuracy_by_length(ax, results, xlabel="source length (characters)",
+                            ylabel="exact match on the test set", title=None):
+    """Accuracy against source length, one line per model, as in Figure 2 of Bahdanau et al.
+    (2015) (BLEU against sentence length).
+
+    Args:
+        results: a dict from a model's label to ``(lengths, accuracies)``: bucket centres or
+            lengths, and the accuracy (0 to 1) of the model at each.
+
+    Returns:
+        A dict from each label to its last accuracy drawn (the longest sources).
+    """
+    markers = "osD^v<>"
+    for k, (label, (lengths, accuracies)) in enumerate(results.items()):
+        ax.plot(lengths, accuracies, marker=markers[k % len(markers)], label=label,
+                clip_on=False)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return {label: float(np.asarray(accuracies)[-1])
+            for label, (_, accuracies) in results.items()}

@@ -247,3 +247,126 @@ def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", mode
         return shown
 
     return Explorer("Reading a review word by word", controls, draw, figsize=(7, 3.5))
+
+
+# --- Chapter 4 ----------------------------------------------------------------------------
+
+
+class _SelfAdjustingExplorer(Explorer):
+    """An explorer whose draw may move its own controls (a slider's range) without the
+    move starting a second, nested redraw."""
+
+    _drawing = False
+
+    def _redraw(self, change=None):
+        if self._drawing:
+            return
+        self._drawing = True
+        try:
+            super()._redraw(change)
+        finally:
+            self._drawing = False
+
+
+def translate_with_attention(model, source_vocab, target_vocab, source, max_length=None):
+    """Greedy-decode one source string with a :mod:`seqbook.seq2seq` model.
+
+    Returns:
+        A dict: ``"source_tokens"`` (one per source character, ``"<unk>"`` for a character
+        outside ``source_vocab``), ``"output_tokens"`` (the decoded symbols up to and
+        including ``"<eos>"`` if it came), ``"translation"`` (the output string, without
+        ``<eos>``), ``"weights"`` ((L_out, S) numpy array, or None for a plain model).
+    """
+    from seqbook.data import UNK
+
+    ids = source_vocab.encode(source)
+    source_tokens = ["<unk>" if i == UNK else ch for i, ch in zip(ids, source)]
+    src_ids, src_lengths = source_vocab.encode_batch([source])
+    if max_length is None:
+        max_length = len(source) + 10
+    tokens, weights = model.greedy(src_ids, src_lengths, max_length=max_length)
+    output = tokens[0].tolist()
+    output_tokens = []
+    for token in output:
+        output_tokens.append(target_vocab.symbols[token])
+        if token == target_vocab.index["<eos>"]:
+            break
+    weights = None if weights is None else weights[0, :len(output_tokens)].numpy()
+    return {"source_tokens": source_tokens, "output_tokens": output_tokens,
+            "translation": target_vocab.decode(output), "weights": weights}
+
+
+def alignment_explorer(model, source_vocab, target_vocab, examples, source=None, step=0,
+                       normalise=None, truth=None, max_length=None):
+    """Pick or type a source, see its translation and attention map, and step through the
+    output tokens to see where each one looks (Chapter 4).
+
+    Args:
+        model: a :class:`seqbook.seq2seq.Seq2Seq` (with attention; a plain model shows its
+            translation only).
+        source_vocab, target_vocab: its :class:`seqbook.data.TokenVocabulary` pair.
+        examples: source strings for the drop-down.
+        source: the starting source: one of ``examples`` selects it, any other text is typed
+            into the text box. Typed text (empty means "use the drop-down") is passed through
+            ``normalise`` (e.g. :func:`seqbook.dates.normalise`) if given, then stripped.
+        step: the output step to highlight first.
+        truth: optional function from a source string to its true alignment (a 0/1 matrix,
+            e.g. :func:`seqbook.dates.alignment`), or None when it has none; drawn as dots.
+        max_length: the longest translation decoded (default: source length + 10).
+
+    ``shown`` holds ``"source"``, ``"translation"``, ``"weights"`` (L_out, S),
+    ``"argmax"`` (the most-attended source position of each output step), ``"step"``,
+    ``"attended"`` and the tokens of both sides.
+    """
+    examples = list(examples)
+    typed = "" if source is None or source in examples else source
+    controls = {
+        "example": widgets.Dropdown(
+            options=examples, description="example",
+            value=source if source in examples else (examples[0] if examples else None)),
+        "typed": widgets.Text(value=typed, description="or type", continuous_update=False,
+                              placeholder="your own source"),
+        "step": widgets.IntSlider(value=step, min=0, max=max(step, 1),
+                                  description="output step"),
+    }
+
+    def draw(figure, example, typed, step):
+        text = normalise(typed) if normalise is not None else typed
+        chosen = text.strip() or (example or "")
+        ax = figure.add_subplot(1, 1, 1)
+        if not chosen:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "choose an example or type a source", ha="center")
+            return {"source": "", "translation": "", "weights": None, "argmax": None,
+                    "step": None, "attended": [], "source_tokens": [], "output_tokens": []}
+        result = translate_with_attention(model, source_vocab, target_vocab, chosen,
+                                          max_length)
+        outputs = result["output_tokens"]
+        slider = controls["step"]
+        step = min(step, len(outputs) - 1)
+        slider.max = len(outputs) - 1  # nested redraws are skipped while this one runs
+        slider.value = step
+        shown = {"source": chosen, **result, "step": step}
+        title = f"{chosen!r} → {result['translation']!r}"
+        if "<unk>" in result["source_tokens"]:
+            title += " (<unk>: a character the model never saw)"
+        if result["weights"] is None:
+            ax.set_axis_off()
+            ax.set_title(title)
+            ax.text(0.5, 0.5, "this model has no attention to show", ha="center")
+            return {**shown, "argmax": None, "attended": []}
+        matrix = truth(chosen) if truth is not None else None
+        figure.subplots_adjust(left=0.1, right=0.98, bottom=0.22, top=0.86)
+        shown.update(plots.draw_alignment(ax, result["weights"], result["source_tokens"],
+                                          outputs, step=step, truth=matrix))
+        ax.set_title(title, fontsize=10, loc="left")
+        looked_at = ", ".join(f"{plots._token_label(result['source_tokens'][j])!r} "
+                              f"(position {j})" for j in shown["attended"][:4])
+        more = " ..." if len(shown["attended"]) > 4 else ""
+        weight = result["weights"][step].max()
+        ax.set_xlabel(("orange dots: the true alignment; " if matrix is not None else "")
+                      + f"output step {step}, {plots._token_label(outputs[step])!r}, looks most "
+                      f"at {looked_at}{more}: weight {weight:.2f}", color="tab:red")
+        return shown
+
+    return _SelfAdjustingExplorer("Where the decoder looks", controls, draw, figsize=(8, 4.5))
