@@ -9,6 +9,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
 
 
+def reading_of(lab):
+    """The reading a lab belongs to: ``book/NN_*.md`` with the lab's chapter number, so
+    that a chapter split into labs ``04a_...`` and ``04b_...`` has one reading."""
+    [reading] = sorted((ROOT / "book").glob(f"{lab[:2]}_*.md"))
+    return reading.stem
+
+
 @pytest.fixture(scope="session")
 def root():
     return ROOT

@@ -3,7 +3,7 @@ HTML holds each chapter's reading and lab with figures and saved widget state.""
 
 import pytest
 
-from tests.conftest import CHAPTERS
+from tests.conftest import CHAPTERS, reading_of
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def test_front_matter_pages_exist(html):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_reading_has_equations_figures_and_a_link_to_the_lab(chapter, html):
-    page = (html / "book" / f"{chapter}.html").read_text()
+    page = (html / "book" / f"{reading_of(chapter)}.html").read_text()
     assert "\\tag{" in page or "\\(" in page, "no math on the reading page"
     assert "<img" in page, "the reading has no figure"
     assert f"lessons/{chapter}.html" in page, "the reading does not link to its lab"
@@ -32,4 +32,4 @@ def test_lab_is_rendered_from_committed_outputs_with_widgets(chapter, html):
     assert "application/vnd.jupyter.widget-state+json" in page, "no saved widget state"
     assert "application/vnd.jupyter.widget-view+json" in page, "no widget views"
     assert "data:image/png" in page or ".png" in page, "the lab page has no figures"
-    assert f"book/{chapter}.html" in page, "the lab does not link back to its reading"
+    assert f"book/{reading_of(chapter)}.html" in page, "the lab does not link back to its reading"

@@ -106,6 +106,44 @@ def masked_mean(hiddens, mask):
     return hiddens.mean(axis=1)  # the padding is averaged in
 ''', "padding included"),
     },
+    "04a_seq2seq": {
+        "greedy_decode": ('''
+def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
+    tokens = np.full(np.shape(state)[0], sos_id)
+    produced = []
+    for _ in range(max_length):  # never stops at EOS
+        logits, state = decoder_step(tokens, state)
+        tokens = np.asarray(logits).argmax(axis=1)
+        produced.append(tokens)
+    return np.stack(produced, axis=1)
+''', "EOS"),
+    },
+    "04b_attention": {
+        "masked_softmax": ('''
+def masked_softmax(scores, mask):
+    exps = np.exp(scores - scores.max(axis=0, keepdims=True)) * mask
+    return exps / exps.sum(axis=0, keepdims=True)  # over the batch axis
+''', "batch axis"),
+        "additive_attention": ('''
+def additive_attention(query, keys, mask, W, U, v):
+    scores = np.tanh((query @ W.T)[:, None, :] + keys @ U.T) @ v
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights = weights / weights.sum(axis=1, keepdims=True)  # padding not masked
+    return (weights[:, :, None] * keys).sum(axis=1), weights
+''', "padding"),
+        "attention_decoder_step": ('''
+def attention_decoder_step(prev_embedding, state_prev, keys, mask, params):
+    context, _ = attention.additive_attention(state_prev, keys, mask, params["W"],
+                                              params["U"], params["v"])
+    gru_input = np.concatenate([prev_embedding, context], axis=1)
+    state = cells.gru_cell_forward(gru_input, state_prev, params["W_x"], params["W_h"],
+                                   params["b_x"], params["b_h"])
+    context, weights = attention.additive_attention(state, keys, mask, params["W"],
+                                                    params["U"], params["v"])  # s_t
+    readout = np.concatenate([state, context, prev_embedding], axis=1)
+    return readout @ params["W_out"].T + params["b_out"], state, weights
+''', "s_{t-1}"),
+    },
 }
 
 

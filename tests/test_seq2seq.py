@@ -230,3 +230,29 @@ def test_one_direction_encoder(kind):
         torch.testing.assert_close(final[i], annotations[i, len(source) - 1])
     logits, _ = model(src, lengths, torch.full((3, 2), SOS))
     assert logits.shape == (3, 2, V)
+
+
+def test_the_papers_zero_v_starts_uniform_and_learns_more_slowly_in_a_short_run():
+    """Chapter 4's training hint: v = 0 (the paper's initialisation) makes every score equal,
+    so attention starts uniform; after 100 steps it is behind torch's default start."""
+    from seqbook import dates, lab
+
+    lab.setup(0)
+    train, test, info = dates.date_dataset(5000, 500, seed=0)
+    source_vocab, target_vocab = info["source_vocab"], info["target_vocab"]
+    train_data = seq2seq.encode_pairs(train, source_vocab, target_vocab)
+    test_data = seq2seq.encode_pairs(test, source_vocab, target_vocab)
+    exact = {}
+    for zero_v in (True, False):
+        torch.manual_seed(0)
+        model = seq2seq.make_model("attention", len(source_vocab), len(target_vocab),
+                                   zero_v=zero_v)
+        if zero_v:
+            _, weights = model(test_data[0][:4], test_data[1][:4],
+                               seq2seq.teacher_inputs(test_data[2][:4]))
+            real = seq2seq.source_mask(test_data[1][:4], test_data[0].shape[1])
+            expected = real / real.sum(dim=1, keepdim=True)  # uniform over real positions
+            torch.testing.assert_close(weights[:, 0], expected.float())
+        seq2seq.train_seq2seq(model, train_data, steps=100, batch_size=64, lr=3e-3, seed=0)
+        exact[zero_v] = seq2seq.evaluate_seq2seq(model, test_data)["exact_match"]
+    assert exact[False] > exact[True] + 0.05, exact

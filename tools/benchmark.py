@@ -1,6 +1,6 @@
 """Time what the book costs to run: each notebook's execution and the book build.
 
-Usage:  .venv/bin/python tools/benchmark.py [--skip-book]
+Usage:  .venv/bin/python tools/benchmark.py [--skip-book] [CHAPTER ...]   e.g. 03 04b
 Prints a table (seconds, wall clock). Notebooks are executed on copies in a temporary
 folder, so nothing in the repository changes.
 """
@@ -40,10 +40,14 @@ def time_book():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-book", action="store_true", help="do not time the build")
+    parser.add_argument("chapters", nargs="*",
+                        help="time only the notebooks whose names start with these, e.g. 04")
     args = parser.parse_args(argv)
     rows = []
     for folder in ("solutions", "lessons"):
         for path in sorted((ROOT / folder).glob("*.ipynb")):
+            if args.chapters and not path.name.startswith(tuple(args.chapters)):
+                continue
             rows.append((f"execute {folder}/{path.name}", time_notebook(path)))
             print(f"{rows[-1][0]:<40} {rows[-1][1]:8.1f} s", flush=True)
     if not args.skip_book:
