@@ -196,14 +196,22 @@ def assert_seqbook_grade_agrees(zip_path, notebook, otter_scores, tmp_path):
     assert ours == {name: float(score) for name, (score, _, _) in otter_scores.items()}
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
+def test_otter_gives_the_instructor_notebook_full_marks(assigned, tmp_path):
+    chapter = OTTER_CHAPTER
     scores = otter_run(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
     assert scores, "otter reported no questions"
     assert_seqbook_grade_agrees(assigned[chapter]["zip"], assigned[chapter]["solution"],
                                 scores, tmp_path)
     for question, (score, maximum, output) in scores.items():
         assert score == maximum, f"{question}: {score}/{maximum}\n{output}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
+    scores = seqbook_grade(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
+    assert scores, "no exercises were graded"
+    for question, (score, maximum, feedback) in scores.items():
+        assert score == maximum, f"{question}: {score}/{maximum}\n{feedback}"
 
 
 def seqbook_grade(zip_path, notebook, tmp_path):
@@ -219,11 +227,11 @@ def seqbook_grade(zip_path, notebook, tmp_path):
 
 
 # `otter run` executes a whole notebook, training included, so it costs a minute or two per
-# notebook: it grades every chapter's instructor notebook (above) and one chapter's student
-# notebook, where it must agree with `seqbook grade`. The untouched and wrong answers of
-# every chapter are graded by `seqbook grade`, which runs otter's own test files from the
-# same autograder zip against only the exercise cells.
-OTTER_ZERO_CHAPTER = CHAPTERS[0]
+# notebook: it grades one chapter's instructor notebook and student notebook, and must agree
+# with `seqbook grade` on both. Every chapter's instructor, untouched and wrong answers are
+# graded by `seqbook grade`, which runs otter's own test files from that chapter's
+# autograder zip against only the exercise cells (and nbval executes every notebook whole).
+OTTER_CHAPTER = OTTER_ZERO_CHAPTER = CHAPTERS[0]
 
 
 def test_otter_scores_the_untouched_student_notebook_zero(assigned, tmp_path):
