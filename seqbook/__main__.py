@@ -2,6 +2,6 @@
 
 import sys
 
-from seqbook.cli import main
+from seqbook.course.cli import main
 
 sys.exit(main())

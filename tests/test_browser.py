@@ -26,7 +26,7 @@ PAGES = browser_checks.toc_pages(ROOT)
 LABS = browser_checks.lab_pages(ROOT)
 READINGS = browser_checks.reading_pages(ROOT)
 FIRST_EQUATION = "article div.math"
-FIRST_WIDGET = ".jupyter-widgets.widget-container, .jupyter-widgets.widget-box"
+FIRST_WIDGET = ".jupyter-explorers.widget-container, .jupyter-explorers.widget-box"
 
 
 def load_lab_solutions():

@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from seqbook import assignments
+from seqbook.course import lessons
 from tests.conftest import CHAPTERS, ROOT
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "END TESTS", "BEGIN QUESTION",
@@ -23,9 +23,9 @@ def test_every_chapter_has_a_lesson():
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_lesson_is_in_sync_with_its_master(chapter):
-    expected = assignments.student_notebook(ROOT / "solutions" / f"{chapter}.ipynb")
+    expected = lessons.student_notebook(ROOT / "solutions" / f"{chapter}.ipynb")
     committed = nbformat.read(ROOT / "lessons" / f"{chapter}.ipynb", as_version=4)
-    assert assignments.same_cells(expected, committed), (
+    assert lessons.same_cells(expected, committed), (
         f"lessons/{chapter}.ipynb is out of date with solutions/{chapter}.ipynb: run "
         f".venv/bin/python tools/make_lessons.py {chapter}"
     )
@@ -54,7 +54,7 @@ def hidden_tests(master):
 
 def instructor_only(master):
     return [cell.source for cell in master.cells
-            if assignments.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", [])]
+            if lessons.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", [])]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

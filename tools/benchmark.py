@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from seqbook.assignments import execute_notebook
+from seqbook.course.lessons import execute_notebook
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from seqbook.grading import chapters as chapter_registry
+from seqbook.course import chapters as chapter_registry
 
 SEQBOOK = [sys.executable, "-m", "seqbook"]
 

@@ -13,7 +13,7 @@ import time
 
 import nbformat
 
-from seqbook import assignments
+from seqbook.course import lessons
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -33,10 +33,10 @@ def main(argv=None):
         lesson = ROOT / "lessons" / master.name
         start = time.perf_counter()
         if not args.no_execute:
-            assignments.execute_notebook(master)
-        nbformat.write(assignments.student_notebook(master), lesson)
+            lessons.execute_notebook(master)
+        nbformat.write(lessons.student_notebook(master), lesson)
         if not args.no_execute:
-            assignments.execute_notebook(lesson)
+            lessons.execute_notebook(lesson)
         print(f"{master.name}: lessons/{lesson.name} written in "
               f"{time.perf_counter() - start:.0f} s")
 

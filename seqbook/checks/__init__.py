@@ -71,21 +71,51 @@ def worst_difference(result, expected):
     return float(np.max(np.abs(np.asarray(result) - np.asarray(expected)), initial=0.0))
 
 
-def diagnose(result, expected, mistakes, what, tolerance=1e-8):
-    """Compare with the right answer; if wrong, name the mistake it matches, if any.
+def same_numbers(result, wrong, tolerance=1e-8):
+    """Like :func:`matches`, but NaN equals NaN: some mistakes produce NaN, so can the
+    student's code, and the two should still be recognised as the same mistake."""
+    result = np.asarray(result, dtype=np.float64)
+    wrong = np.asarray(wrong, dtype=np.float64)
+    if result.shape != wrong.shape:
+        return False
+    return bool(np.allclose(result, wrong, rtol=tolerance, atol=tolerance, equal_nan=True))
+
+
+def diagnose(result, expected, mistakes, what, tolerance=1e-8, properties=None):
+    """Compare with the right answer; if wrong, name the typical mistake it matches.
 
     Args:
-        result: the student's array (already shape-checked).
+        result: the student's array.
         expected: the right answer.
         mistakes: a dict from a message describing a typical mistake to the array that
-            mistake would produce. The first one that matches is reported.
-        what: a short description of the case, used in the generic message.
+            mistake would produce (NaN allowed). A mistake that gives the right answer on
+            this case is never named; when several match, all are named.
+        what: a short description of the case, used in every message.
+        properties: an optional function of the result that raises :class:`ExerciseFailure`
+            for a broken property (weights that do not sum to 1, ...), tried once no named
+            mistake matched.
     """
+    result = np.asarray(result, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if result.shape != expected.shape:
+        raise ExerciseFailure(f"{what}: the result has shape {result.shape}; expected "
+                              f"{expected.shape}.")
     if matches(result, expected, tolerance):
         return
-    for message, wrong_answer in mistakes.items():
-        if matches(result, wrong_answer, tolerance):
-            raise ExerciseFailure(f"{what}: {message}")
+    named = list(dict.fromkeys(  # a message may end in spaces: one message, two answers
+        message.rstrip() for message, wrong in mistakes.items()
+        if not same_numbers(expected, wrong, tolerance)
+        and same_numbers(result, wrong, tolerance)))
+    if len(named) == 1:
+        raise ExerciseFailure(f"{what}: {named[0]}")
+    if named:  # several mistakes give the same numbers here: name them all
+        raise ExerciseFailure(f"{what}: the result matches more than one typical mistake, "
+                              "which give the same numbers here. One of these: "
+                              + " OR ".join(named))
+    if properties is not None:
+        properties(result)
+    if not np.all(np.isfinite(result)):
+        raise ExerciseFailure(f"{what}: the result contains NaN or infinity.")
     raise ExerciseFailure(
         f"{what}: the result is off by up to {worst_difference(result, expected):.3g}. "
         "Compare your code with the equation term by term."

@@ -25,27 +25,13 @@ import itertools
 import numpy as np
 import torch
 
-from seqbook import attention, cells
-from seqbook.checks import ExerciseFailure, call_student, matches, worst_difference
+from seqbook import reference
+from seqbook.checks import ExerciseFailure, call_student, diagnose, matches
+from seqbook.tasks.vocabulary import length_mask
 
 # ---------------------------------------------------------------------------------------
 # shared helpers
 # ---------------------------------------------------------------------------------------
-
-
-def _mask_of(lengths, S):
-    """(B, S) bool: True at the first ``lengths[b]`` positions of row b."""
-    return np.arange(S)[None, :] < np.asarray(lengths)[:, None]
-
-
-def _same(result, wrong, tolerance=1e-8):
-    """Like :func:`matches`, but NaN equals NaN: some mistakes produce NaN, so can the
-    student's code, and the two should still be recognised as the same mistake."""
-    result = np.asarray(result, dtype=np.float64)
-    wrong = np.asarray(wrong, dtype=np.float64)
-    if result.shape != wrong.shape:
-        return False
-    return bool(np.allclose(result, wrong, rtol=tolerance, atol=tolerance, equal_nan=True))
 
 
 def _as_float_array(result, what):
@@ -58,37 +44,6 @@ def _as_float_array(result, what):
         return np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
         raise ExerciseFailure(f"{what} should be a numpy array; got {type(result).__name__}.")
-
-
-def _diagnose(result, expected, mistakes, what, properties=None, tolerance=1e-8):
-    """Compare with the right answer; name the typical mistake it matches, if any.
-
-    ``mistakes`` maps a message to the wrong array that mistake gives (NaN allowed).
-    ``properties`` is an optional function of the result that raises for a broken
-    property (weights that do not sum to 1, ...) once no named mistake matched.
-    """
-    if result.shape != expected.shape:
-        raise ExerciseFailure(f"{what}: the result has shape {result.shape}; expected "
-                              f"{expected.shape}.")
-    if matches(result, expected, tolerance):
-        return
-    named = list(dict.fromkeys(  # a message may end in spaces: one message, two answers
-        message.rstrip() for message, wrong in mistakes.items()
-        if not _same(expected, wrong, tolerance) and _same(result, wrong, tolerance)))
-    if len(named) == 1:
-        raise ExerciseFailure(f"{what}: {named[0]}")
-    if named:  # several mistakes give the same numbers here: name them all
-        raise ExerciseFailure(f"{what}: the result matches more than one typical mistake, "
-                              "which give the same numbers here. One of these: "
-                              + " OR ".join(named))
-    if properties is not None:
-        properties(result)
-    if not np.all(np.isfinite(result)):
-        raise ExerciseFailure(f"{what}: the result contains NaN or infinity.")
-    raise ExerciseFailure(
-        f"{what}: the result is off by up to {worst_difference(result, expected):.3g}. "
-        "Compare your code with the equation term by term."
-    )
 
 
 def _weight_properties(mask, what):
@@ -191,12 +146,12 @@ def _check_softmax(student, scores, mask, what, given_mask=None, large=False):
             raise ExerciseFailure(f"{what}: {NO_MAX}")
         _weight_properties(mask, what)(weights)
 
-    _diagnose(result, expected, _softmax_mistakes(scores, mask), what, properties)
+    diagnose(result, expected, _softmax_mistakes(scores, mask), what, properties=properties)
 
 
 def _softmax_case(rng, lengths, S=None, scale=2.0):
     S = S or int(max(lengths))
-    mask = _mask_of(lengths, S)
+    mask = length_mask(lengths, S)
     scores = scale * rng.standard_normal(mask.shape)
     return scores, mask
 
@@ -277,7 +232,7 @@ def _context(weights, keys):
 
 
 def _attention_mistakes(query, keys, mask, W, U, v):
-    """(context, weights) of each typical wrong additive attention."""
+    """(context, weights) of each typical wrong additive reference."""
     scores = _scores(query, keys, W, U, v)
     weights = _torch_masked_softmax(scores, mask)
     with np.errstate(all="ignore"):
@@ -325,9 +280,10 @@ def _check_attention(student, query, keys, mask, W, U, v, what):
     if weights.shape != (B, S):
         raise ExerciseFailure(f"{what}: the weights have shape {weights.shape}; expected "
                               f"(B, S) = {(B, S)}, one weight per source position.")
-    _diagnose(weights, expected_weights,
+    diagnose(weights, expected_weights,
               {message: wrong[1] for message, wrong in mistakes.items()},
-              f"{what}, the attention weights", _weight_properties(mask, what))
+              f"{what}, the attention weights",
+              properties=_weight_properties(mask, what))
     context = _as_float_array(context, f"additive_attention's context ({what})")
     if context.shape == (B, B, Hk):
         raise ExerciseFailure(f"{what}: the context has shape {context.shape}: weights @ keys "
@@ -337,14 +293,14 @@ def _check_attention(student, query, keys, mask, W, U, v, what):
         raise ExerciseFailure(f"{what}: the context has shape {context.shape}, not (B, Hk) "
                               f"= {(B, Hk)}: it is summed over the wrong axis. Sum "
                               "weights[:, :, None] * keys over the source positions, axis 1.")
-    _diagnose(context, expected_context,
+    diagnose(context, expected_context,
               {message: wrong[0] for message, wrong in mistakes.items()},
               f"{what}, the context")
 
 
 def _attention_case(rng, lengths, Hd, Hk, A, S=None, garbage=False):
     S = S or int(max(lengths))
-    mask = _mask_of(lengths, S)
+    mask = length_mask(lengths, S)
     B = len(lengths)
     query = rng.uniform(-1, 1, size=(B, Hd))
     keys = rng.standard_normal((B, S, Hk))
@@ -418,8 +374,8 @@ def _torch_decoder_step(prev_embedding, state_prev, keys, mask, params):
 
 
 def _gru(gru_input, state_prev, params):
-    """torch's GRU step in numpy, the book's cells.gru_cell_forward."""
-    return cells.gru_cell_forward(gru_input, state_prev, params["W_x"], params["W_h"],
+    """torch's GRU step in numpy, the book's reference.gru_cell_forward."""
+    return reference.gru_cell_forward(gru_input, state_prev, params["W_x"], params["W_h"],
                                   params["b_x"], params["b_h"])
 
 
@@ -475,9 +431,9 @@ def _step_mistakes(prev_embedding, state_prev, keys, mask, params, expected):
 
 def _step_case(rng, lengths, E, Hd, Hk, A, V, S=None, garbage=False):
     S = S or int(max(lengths))
-    mask = _mask_of(lengths, S)
+    mask = length_mask(lengths, S)
     B = len(lengths)
-    params = attention.random_attention_params(E, Hd, Hk, A, V, rng)
+    params = reference.random_attention_params(E, Hd, Hk, A, V, rng)
     for name in ("W", "U", "v"):  # attention weights large enough for tanh to bend
         params[name] = 3.0 * params[name]
     params["b_out"] = params["b_out"] + rng.uniform(-1, 1, size=V)
@@ -517,10 +473,10 @@ def _check_step(student, prev_embedding, state_prev, keys, mask, params, what):
     expected = _torch_decoder_step(prev_embedding, state_prev, keys, mask, params)
     weight_mistakes, state_mistakes, logit_mistakes = _step_mistakes(
         prev_embedding, state_prev, keys, mask, params, expected)
-    _diagnose(weights, expected[2], weight_mistakes, f"{what}, the attention weights",
-              _weight_properties(mask, what))
-    _diagnose(state, expected[1], state_mistakes, f"{what}, the new state s_t")
-    _diagnose(logits, expected[0], logit_mistakes, f"{what}, the logits")
+    diagnose(weights, expected[2], weight_mistakes, f"{what}, the attention weights",
+              properties=_weight_properties(mask, what))
+    diagnose(state, expected[1], state_mistakes, f"{what}, the new state s_t")
+    diagnose(logits, expected[0], logit_mistakes, f"{what}, the logits")
 
 
 def attention_decoder_step_public(student):

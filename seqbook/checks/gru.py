@@ -15,8 +15,9 @@ import itertools
 import numpy as np
 import torch
 
-from seqbook import cells
+from seqbook import reference
 from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
+from seqbook.tasks.vocabulary import length_mask
 
 TRANSPOSE_HINT = (
     "A shape mismatch usually means a missing transpose: W_x has shape (3H, D) and x has "
@@ -32,7 +33,7 @@ GATE_NAMES = ("r", "z", "n")
 
 
 def _cell_case(rng, batch, input_size, hidden_size, update_bias=0.0):
-    weights = cells.random_gru_weights(input_size, hidden_size, rng, update_bias)
+    weights = reference.random_gru_weights(input_size, hidden_size, rng, update_bias)
     for name in ("b_x", "b_h"):  # biases big enough that leaving one out shows
         weights[name] = weights[name] + rng.uniform(-0.8, 0.8, size=3 * hidden_size)
     x = rng.standard_normal((batch, input_size))
@@ -53,7 +54,7 @@ def _torch_gru_cell(x, hidden_prev, W_x, W_h, b_x, b_h):
         return cell(torch.as_tensor(x), torch.as_tensor(hidden_prev)).numpy()
 
 
-def _combine(x_blocks, h_blocks, hidden_prev, W_hn=None, b_hn=None, gate=cells.sigmoid,
+def _combine(x_blocks, h_blocks, hidden_prev, W_hn=None, b_hn=None, gate=reference.sigmoid,
              squash=np.tanh, reversed_update=False, reset_before_product=False,
              b_hn_outside=False, no_reset=False):
     """The GRU step from its pre-activation blocks, with switches for the typical mistakes.
@@ -101,7 +102,7 @@ def _cell_mistakes(x, hidden_prev, W_x, W_h, b_x, b_h):
         "the gates match tanh, not sigmoid. r and z are sigmoid layers, with values in "
         "(0, 1); only the candidate n uses tanh.": _combine(*args, gate=np.tanh),
         "the candidate matches sigmoid, not tanh: n is a tanh layer, with values in "
-        "(-1, 1).": _combine(*args, squash=cells.sigmoid),
+        "(-1, 1).": _combine(*args, squash=reference.sigmoid),
         "the recurrent biases b_h are missing: torch adds both b_x and b_h.":
             _combine(x_blocks, np.split(hidden_prev @ W_h.T, 3, axis=1), hidden_prev),
         "the input biases b_x are missing: torch adds both b_x and b_h.":
@@ -327,13 +328,9 @@ def last_valid_step_hidden(student):
     _check_last(student, hiddens, lengths_, expected, "lengths 5, 2, padded to T = 5")
 
 
-def _mask_of(lengths, T):
-    return (np.arange(T)[None, :] < np.asarray(lengths)[:, None]).astype(np.float64)
-
-
 def _check_mean(student, hiddens, lengths, what, boolean_mask=False):
     B, T, H = hiddens.shape
-    mask = _mask_of(lengths, T)
+    mask = length_mask(lengths, T).astype(np.float64)
     given_mask = mask.astype(bool) if boolean_mask else mask
     result = call_student(student, hiddens.copy(), given_mask.copy(), name="masked_mean",
                           hint="Multiply by mask[:, :, None] so the mask broadcasts over H.")

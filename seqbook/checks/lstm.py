@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import torch
 
-from seqbook import cells
+from seqbook import reference
 from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
 
 TRANSPOSE_HINT = (
@@ -27,7 +27,7 @@ GATE_NAMES = ("i", "f", "g", "o")
 
 
 def _cell_case(rng, batch, input_size, hidden_size, forget_bias=0.0):
-    weights = cells.random_lstm_weights(input_size, hidden_size, rng, forget_bias)
+    weights = reference.random_lstm_weights(input_size, hidden_size, rng, forget_bias)
     weights["b"] = weights["b"] + rng.uniform(-0.5, 0.5, size=4 * hidden_size)
     x = rng.standard_normal((batch, input_size))
     hidden_prev = rng.uniform(-1, 1, size=(batch, hidden_size))
@@ -63,7 +63,7 @@ def _blocks(x, hidden_prev, W_x, W_h, b):
     return np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
 
 
-def _combine(i_pre, f_pre, g_pre, o_pre, cell_prev, hidden_prev, gate=cells.sigmoid,
+def _combine(i_pre, f_pre, g_pre, o_pre, cell_prev, hidden_prev, gate=reference.sigmoid,
              squash=np.tanh, cell_from_hidden=False, output_tanh=True, new_cell_in_h=True):
     """The cell built from pre-activations, with switches for the typical mistakes."""
     input_gate, forget_gate, output_gate = gate(i_pre), gate(f_pre), gate(o_pre)
@@ -85,7 +85,7 @@ def _cell_mistakes(x, hidden_prev, cell_prev, W_x, W_h, b):
             _combine(*args, gate=np.tanh),
         "the candidate g matches sigmoid, not tanh: the candidate is a tanh layer, with "
         "values in (-1, 1), so the cell can be pushed down as well as up.":
-            _combine(*args, squash=cells.sigmoid),
+            _combine(*args, squash=reference.sigmoid),
         "the cell is updated from the hidden state: equation (2.5) is c_t = f * c_{t-1} + "
         "i * g, with the previous cell state cell_prev, not hidden_prev.":
             _combine(*args, cell_from_hidden=True),
@@ -184,7 +184,7 @@ def lstm_cell_forward_hidden(student):
 
 
 def _forward_case(rng, batch, length, input_size, hidden_size):
-    weights = cells.random_lstm_weights(input_size, hidden_size, rng, forget_bias=1.0)
+    weights = reference.random_lstm_weights(input_size, hidden_size, rng, forget_bias=1.0)
     xs = rng.standard_normal((batch, length, input_size))
     hidden0 = rng.uniform(-1, 1, size=(batch, hidden_size))
     cell0 = rng.uniform(-2, 2, size=(batch, hidden_size))
@@ -198,7 +198,7 @@ def _unroll(xs, hidden0, cell0, weights, carry_hidden=True, carry_cell=True):
     for t in range(xs.shape[1]):
         hidden_in = hidden if carry_hidden else hidden0
         cell_in = cell if carry_cell else cell0
-        hidden, cell = cells.lstm_cell_forward(xs[:, t], hidden_in, cell_in, **weights)
+        hidden, cell = reference.lstm_cell_forward(xs[:, t], hidden_in, cell_in, **weights)
         hiddens.append(hidden)
         cells_.append(cell)
     return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
@@ -236,9 +236,9 @@ def _check_forward(student, xs, hidden0, cell0, weights, what):
         "hidden state that the previous step returned.":
             _unroll(xs, hidden0, cell0, weights, carry_hidden=False),
         "the initial states are ignored: start the loop from hidden0 and cell0.":
-            cells.lstm_forward(xs, zeros, zeros, **weights),
+            reference.lstm_forward(xs, zeros, zeros, **weights),
         "the initial cell state is ignored: start the loop from cell = cell0.":
-            cells.lstm_forward(xs, hidden0, zeros, **weights),
+            reference.lstm_forward(xs, hidden0, zeros, **weights),
         "the states are shifted by one step: position t should hold the states after "
         "reading x_t, so do not store h_0 and c_0, and do include the last ones.": (
             np.concatenate([hidden0[:, None], expected[0][:, :-1]], axis=1),
@@ -268,10 +268,10 @@ def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_
     i_pre, f_pre, g_pre, o_pre = _blocks(x, hidden_prev, **weights)
 
     def build(i_peek, f_peek, o_peek_old, o_peek_new):
-        input_gate = cells.sigmoid(i_pre + i_peek)
-        forget_gate = cells.sigmoid(f_pre + f_peek)
+        input_gate = reference.sigmoid(i_pre + i_peek)
+        forget_gate = reference.sigmoid(f_pre + f_peek)
         cell = forget_gate * cell_prev + input_gate * np.tanh(g_pre)
-        output_gate = cells.sigmoid(o_pre + o_peek_old + o_peek_new * cell)
+        output_gate = reference.sigmoid(o_pre + o_peek_old + o_peek_new * cell)
         return output_gate * np.tanh(cell), cell
 
     zero = 0.0
@@ -295,7 +295,7 @@ def _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what
                           weights["b"], *peepholes, name="peephole_lstm_cell_forward",
                           hint=TRANSPOSE_HINT)
     result = _expect_pair(result, hidden_prev.shape, "peephole_lstm_cell_forward", what)
-    expected = cells.peephole_lstm_cell_forward(x, hidden_prev, cell_prev, **weights,
+    expected = reference.peephole_lstm_cell_forward(x, hidden_prev, cell_prev, **weights,
                                                 peep_i=peepholes[0], peep_f=peepholes[1],
                                                 peep_o=peepholes[2])
     mistakes = _peephole_mistakes(x, hidden_prev, cell_prev, weights, *peepholes)
@@ -343,12 +343,12 @@ def _check_steps(student, cell0, forget_gate, input_gate, candidate, steps):
             f"input_gate={input_gate}, candidate={candidate}, steps={steps})")
     result = call_student(student, cell0, forget_gate, input_gate, candidate, steps,
                           name="cell_after_steps")
-    expected = cells.cell_after_steps(cell0, forget_gate, input_gate, candidate, steps)
+    expected = reference.cell_after_steps(cell0, forget_gate, input_gate, candidate, steps)
     result = expect_array(result, np.shape(expected), case)
     write = input_gate * candidate
 
     def after(k):
-        return cells.cell_after_steps(cell0, forget_gate, input_gate, candidate, k)
+        return reference.cell_after_steps(cell0, forget_gate, input_gate, candidate, k)
 
     mistakes = {
         "one step too few: apply c <- f * c + i * g exactly `steps` times.": after(steps - 1)
@@ -357,7 +357,7 @@ def _check_steps(student, cell0, forget_gate, input_gate, candidate, steps):
         "the forget gate is ignored: each step multiplies the old cell by f before adding "
         "i * g.": np.asarray(cell0) + steps * write,
         "the forget gate also scales the new write: the update is f * c + i * g, not "
-        "f * (c + i * g).": cells.cell_after_steps(cell0, forget_gate,
+        "f * (c + i * g).": reference.cell_after_steps(cell0, forget_gate,
                                                    forget_gate * input_gate, candidate,
                                                    steps),
         "i * g is added only once: the gates stay fixed, so every step writes i * g again.":

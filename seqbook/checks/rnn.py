@@ -7,7 +7,7 @@ the message can say which term is wrong; hidden checks try other sizes and edge 
 
 import numpy as np
 
-from seqbook import cells, gradients
+from seqbook import reference
 from seqbook.checks import (
     ExerciseFailure,
     call_student,
@@ -26,7 +26,7 @@ def _sigmoid(a):
 
 
 def _cell_case(rng, batch, input_size, hidden_size):
-    weights = cells.random_rnn_weights(input_size, hidden_size, rng)
+    weights = reference.random_rnn_weights(input_size, hidden_size, rng)
     weights["b_h"] = rng.uniform(-0.5, 0.5, size=hidden_size)
     x = rng.standard_normal((batch, input_size))
     hidden_prev = rng.uniform(-1, 1, size=(batch, hidden_size))
@@ -67,7 +67,7 @@ def _check_cell(student, x, hidden_prev, weights, what):
                           weights["b_h"], name="rnn_cell_forward", hint=TRANSPOSE_HINT)
     B, H = hidden_prev.shape
     result = expect_array(result, (B, H), f"rnn_cell_forward's output ({what})")
-    expected = cells.rnn_cell_forward(x, hidden_prev, **weights)
+    expected = reference.rnn_cell_forward(x, hidden_prev, **weights)
     diagnose(result, expected, _cell_mistakes(x, hidden_prev, **weights), what)
 
 
@@ -83,7 +83,7 @@ def rnn_cell_forward_public(student):
     _check_cell(student, zero_x, hidden_prev, no_bias, "with x = 0 and b_h = 0 (recurrent "
                 "term only)")
     _check_cell(student, x, hidden_prev, weights, "on a batch of 3 with D = 4, H = 5")
-    square = cells.random_rnn_weights(5, 5, rng)
+    square = reference.random_rnn_weights(5, 5, rng)
     square_x = rng.standard_normal((3, 5))
     _check_cell(student, square_x, hidden_prev, square, "with D = H = 5 (square weights)")
 
@@ -105,7 +105,7 @@ def rnn_cell_forward_hidden(student):
 
 
 def _forward_case(rng, batch, length, input_size, hidden_size):
-    weights = cells.random_rnn_weights(input_size, hidden_size, rng)
+    weights = reference.random_rnn_weights(input_size, hidden_size, rng)
     xs = rng.standard_normal((batch, length, input_size))
     hidden0 = rng.uniform(-1, 1, size=(batch, hidden_size))
     return xs, hidden0, weights
@@ -127,14 +127,14 @@ def _check_forward(student, xs, hidden0, weights, what):
             f"stack along axis=1 to get (B, T, H) = {(B, T, H)}."
         )
     result = expect_array(result, (B, T, H), f"rnn_forward's output ({what})")
-    expected = cells.rnn_forward(xs, hidden0, **weights)
+    expected = reference.rnn_forward(xs, hidden0, **weights)
     zeros = np.zeros_like(hidden0)
     mistakes = {
         "the initial state hidden0 is ignored: start the loop from hidden = hidden0.":
-            cells.rnn_forward(xs, zeros, **weights),
+            reference.rnn_forward(xs, zeros, **weights),
         "the hidden state is not carried from step to step: each step must be fed the "
         "previous step's output, not hidden0 again.": np.stack(
-            [cells.rnn_cell_forward(xs[:, t], hidden0, **weights) for t in range(T)], axis=1
+            [reference.rnn_cell_forward(xs[:, t], hidden0, **weights) for t in range(T)], axis=1
         ),
         "the states are shifted by one step: position t should hold h_t (after reading "
         "x_t), so do not store h_0, and do include h_T.": np.concatenate(
@@ -183,12 +183,12 @@ def _torch_cell_gradients(d_hidden, x, hidden_prev, weights):
 
 def _check_backward(student, rng, batch, input_size, hidden_size, what):
     x, hidden_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
-    hidden = cells.rnn_cell_forward(x, hidden_prev, **weights)
+    hidden = reference.rnn_cell_forward(x, hidden_prev, **weights)
     d_hidden = rng.standard_normal((batch, hidden_size))
     result = call_student(student, d_hidden, x, hidden_prev, hidden, weights["W_xh"],
                           weights["W_hh"], name="rnn_cell_backward")
     if result is None or result is Ellipsis:
-        raise ExerciseFailure("rnn_cell_backward returned None: return the dict of gradients.")
+        raise ExerciseFailure("rnn_cell_backward returned None: return the dict of reference.")
     if not isinstance(result, dict):
         raise ExerciseFailure(
             f"rnn_cell_backward should return a dict with keys {BACKWARD_KEYS}; got "
@@ -262,7 +262,7 @@ def _check_clip(student, grads, max_norm, what):
     if any(not np.array_equal(g, o) for g, o in zip(grads, originals)):
         raise ExerciseFailure("clip_gradient_norm changed the arrays it was given: build new "
                               "arrays (g * factor) instead of scaling in place.")
-    expected, expected_norm = gradients.clip_gradient_norm(originals, max_norm)
+    expected, expected_norm = reference.clip_gradient_norm(originals, max_norm)
     if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
         raise ExerciseFailure(f"the clipped gradients should be a list of {len(grads)} arrays.")
     try:
@@ -311,7 +311,7 @@ def clip_gradient_norm_hidden(student):
 
 def _check_horizon(student, sigma, tolerance):
     result = call_student(student, sigma, tolerance, name="vanishing_horizon", none_ok=True)
-    expected = gradients.vanishing_horizon(sigma, tolerance)
+    expected = reference.vanishing_horizon(sigma, tolerance)
     case = f"vanishing_horizon({sigma}, {tolerance})"
     if expected is None:
         if result is not None:

@@ -1,0 +1,151 @@
+"""``seqbook assign``: the student bundle and the instructor bundle for some chapters.
+
+student/     lessons/NN_topic.ipynb (what otter assign made, as committed in lessons/),
+             the book's package and its pinned requirements, README.md (set-up steps)
+instructor/  solutions/NN_topic.ipynb (the masters), autograder/NN_topic/ (otter
+             assign's output: the Gradescope zip, the solution and student notebooks),
+             README.md (the grading commands)
+
+The autograder zips are made from a copy of each master whose assignment config also
+names the book's package (``autograder_files``) and the pinned requirements, so the zip
+grades on Gradescope as uploaded, where ``seqbook`` is not otherwise installed.
+"""
+
+import pathlib
+import re
+import shutil
+import tempfile
+
+import nbformat
+
+from seqbook.course import chapters as chapter_registry
+from seqbook.course.lessons import run_otter_assign
+
+PACKAGES = ("torch", "numpy", "matplotlib", "ipywidgets", "faker")  # what seqbook imports
+STUDENT_EXTRA = ("otter-grader", "jupyterlab", "ipykernel")
+
+
+def resolve_names(names, chapters):
+    """Chapter names from what was typed: ``01_rnn``, ``01`` or ``1`` all work."""
+    resolved = []
+    for name in names:
+        matches = [chapter for chapter in chapters
+                   if chapter == name or chapter.split("_")[0].lstrip("0") == name.lstrip("0")]
+        if len(matches) != 1:
+            raise chapter_registry.ChapterError(
+                f"no chapter {name!r}; the chapters are {', '.join(sorted(chapters))}")
+        resolved.append(matches[0])
+    return sorted(set(resolved))
+
+
+def pinned_requirements(root, packages):
+    """The requirement lines of ``packages`` in the book's requirements.txt (or names)."""
+    path = pathlib.Path(root) / "requirements.txt"
+    lines = path.read_text().splitlines() if path.exists() else []
+    pins = []
+    for package in packages:
+        pattern = re.compile(rf"^{re.escape(package)}\s*[=<>!~]", re.I)
+        pins.append(next((line.strip() for line in lines if pattern.match(line)), package))
+    return pins
+
+
+def _copy_package(destination):
+    import seqbook
+
+    source = pathlib.Path(seqbook.__file__).resolve().parent
+    shutil.copytree(source, destination / "seqbook",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _master_for_gradescope(chapter, work, root):
+    """A copy of the chapter's master, in ``work`` beside a copy of the package, whose
+    config adds the package to the autograder zip and the pinned requirements."""
+    _copy_package(work)
+    notebook = nbformat.read(chapter.master, as_version=4)
+    config = next(cell for cell in notebook.cells if cell.cell_type == "raw"
+                  and cell.source.strip().startswith(chapter_registry.CONFIG_MARK))
+    extra = ["requirements:", *(f"  - {pin}" for pin in pinned_requirements(root, PACKAGES)),
+             "autograder_files:", "  - seqbook"]
+    config.source = config.source.rstrip() + "\n" + "\n".join(extra)
+    copy = work / chapter.master.name
+    nbformat.write(notebook, copy)
+    return copy
+
+
+STUDENT_README = """# Labs: {chapters}
+
+Set up once (Python 3.11 or newer), in this folder:
+
+```bash
+python3 -m venv .venv
+.venv/bin/pip install -r requirements.txt
+```
+
+Then open a lab and work it from the top:
+
+```bash
+.venv/bin/jupyter lab lessons/{first}.ipynb
+```
+
+Replace each exercise's `...` with your code and run the `grader.check("...")` cell
+under it. Keep the exercise functions' names and parameters, keep the notebook's file
+name, and hand in the `.ipynb` file, saved. Grading runs the lab's set-up cell and your
+exercise cells only: an answer may use the lab's imports, its own cell and the other
+exercise functions.
+"""
+
+INSTRUCTOR_README = """# Grading {chapters}
+
+Collect the students' `.ipynb` files (a folder, or the zip your LMS downloads), then:
+
+```bash
+seqbook grade SUBMISSIONS --instructor {here} --out gradebook --jobs 2
+```
+
+`gradebook/grades.csv` has a row per submission (a column per exercise, the total and a
+status), `gradebook/feedback/` a page per submission to hand back, `gradebook/results/`
+the same as JSON. For Gradescope, upload `autograder/NN_topic/NN_topic-autograder_*.zip`
+as the autograder of a programming assignment.
+"""
+
+
+def assign(names, out, solutions_dir=None):
+    """Write ``out/student`` and ``out/instructor`` for the chapters ``names``.
+
+    Returns:
+        {"student": path, "instructor": path}
+    """
+    solutions_dir = pathlib.Path(solutions_dir or chapter_registry.default_solutions_dir())
+    root = solutions_dir.resolve().parent
+    chapters = chapter_registry.discover(solutions_dir)
+    chosen = resolve_names(names, chapters)
+    out = pathlib.Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty: choose a new folder for the bundles")
+    student, instructor = out / "student", out / "instructor"
+    (student / "lessons").mkdir(parents=True)
+    (instructor / "solutions").mkdir(parents=True)
+    for name in chosen:
+        chapter = chapters[name]
+        lesson = root / "lessons" / chapter.master.name
+        if not lesson.exists():
+            raise chapter_registry.ChapterError(f"no student notebook {lesson}: run "
+                                                f"tools/make_lessons.py {name}")
+        shutil.copy(lesson, student / "lessons" / lesson.name)
+        shutil.copy(chapter.master, instructor / "solutions" / chapter.master.name)
+        with tempfile.TemporaryDirectory() as work:
+            master = _master_for_gradescope(chapter, pathlib.Path(work), root)
+            run_otter_assign(master, instructor / "autograder" / name)
+    _copy_package(student)
+    (student / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = '
+        '"setuptools.build_meta"\n\n[project]\nname = "seqbook"\nversion = "0.1.0"\n'
+        'requires-python = ">=3.11"\n\n[tool.setuptools.packages.find]\n'
+        'include = ["seqbook*"]\n')
+    requirements = pinned_requirements(root, PACKAGES + STUDENT_EXTRA)
+    (student / "requirements.txt").write_text("\n".join([*requirements, "."]) + "\n")
+    (student / "README.md").write_text(STUDENT_README.format(chapters=", ".join(chosen),
+                                                             first=chosen[0]))
+    (instructor / "README.md").write_text(INSTRUCTOR_README.format(
+        chapters=", ".join(chosen), here=instructor))
+    return {"student": student, "instructor": instructor}

@@ -1,0 +1,39 @@
+"""The book's torch models, and the one training loop they all use.
+
+- ``training``: :func:`fit`, Adam with gradient clipping and optional evaluations;
+- ``recurrent``: one table of torch's RNN, LSTM and GRU, gate-bias set-up, LSTM variants;
+- ``language``: Chapter 1's next-character name model;
+- ``regression``: the adding problem's many-to-one regressor (Chapters 1 to 3);
+- ``reach``: how far back a fresh model's gradient reaches (Chapter 2);
+- ``sentiment``: Chapter 3's review classifiers;
+- ``speed``: Chapter 3's operation counts and fair timings;
+- ``seq2seq``: Chapter 4's encoder-decoders, plain and with Bahdanau attention.
+
+The names of the first five are also available here (``models.train_adding``);
+``sentiment``, ``speed`` and ``seq2seq`` are read as modules.
+"""
+
+from seqbook.models.language import (
+    CharModel,
+    evaluate_char_model,
+    masked_cross_entropy,
+    sample_names,
+    train_char_model,
+)
+from seqbook.models.reach import gradient_reach, input_gradient_by_lag
+from seqbook.models.recurrent import (
+    RECURRENT,
+    LSTMVariant,
+    make_recurrent,
+    set_forget_bias,
+    set_update_gate_bias,
+)
+from seqbook.models.regression import SequenceRegressor, steps_to_reach, train_adding
+from seqbook.models.training import fit
+
+__all__ = [
+    "CharModel", "evaluate_char_model", "masked_cross_entropy", "sample_names",
+    "train_char_model", "gradient_reach", "input_gradient_by_lag", "RECURRENT", "LSTMVariant",
+    "make_recurrent", "set_forget_bias", "set_update_gate_bias", "SequenceRegressor",
+    "steps_to_reach", "train_adding", "fit",
+]

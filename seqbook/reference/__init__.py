@@ -1,0 +1,69 @@
+"""The book's equations in numpy: the canonical answer to every exercise.
+
+Each chapter's equations live in their own module, and every public name is also
+available here, so a lab reads ``reference.rnn_forward(...)``:
+
+- ``rnn``: the tanh RNN cell, its unrolling and its backward step (Chapter 1);
+- ``gradients``: numerical gradients, clipping, gradients through time (Chapter 1);
+- ``lstm``: the LSTM, its gates and the peephole variant (Chapter 2);
+- ``gru``: the GRU with both reset placements (Chapter 3);
+- ``attention``: Bahdanau's additive attention and greedy decoding (Chapter 4);
+- ``activations``: the sigmoid the gated cells share.
+
+This layer imports numpy only: no torch, no plotting, nothing of the layers above it.
+"""
+
+from seqbook.reference.activations import sigmoid
+from seqbook.reference.attention import (
+    PARAM_NAMES,
+    additive_attention,
+    additive_scores,
+    attention_decoder_step,
+    dot_product_scores,
+    greedy_decode,
+    masked_softmax,
+    random_attention_params,
+    scaled_dot_product_scores,
+)
+from seqbook.reference.gradients import (
+    backpropagate_through_time,
+    clip_gradient_norm,
+    gradient_norm_by_lag,
+    numerical_gradient,
+    relative_error,
+    vanishing_horizon,
+)
+from seqbook.reference.gru import (
+    GRU_GATE_ORDER,
+    gru_cell_forward,
+    gru_cell_forward_original,
+    gru_forward,
+    gru_forward_trace,
+    gru_gates,
+    gru_parameter_count,
+    gru_unit_trajectory,
+    gru_weights_from_torch,
+    random_gru_weights,
+)
+from seqbook.reference.lstm import (
+    LSTM_GATE_ORDER,
+    cell_after_steps,
+    lstm_cell_forward,
+    lstm_forward,
+    lstm_forward_trace,
+    lstm_gates,
+    lstm_parameter_count,
+    lstm_weights_from_torch,
+    peephole_lstm_cell_forward,
+    random_lstm_weights,
+)
+from seqbook.reference.rnn import (
+    random_orthogonal,
+    random_rnn_weights,
+    repeated_multiply,
+    rnn_cell_backward,
+    rnn_cell_forward,
+    rnn_forward,
+    rnn_parameter_count,
+    rnn_weights_from_torch,
+)

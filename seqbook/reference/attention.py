@@ -1,0 +1,248 @@
+"""Bahdanau additive attention in numpy, one decoder step at a time (Chapter 4).
+
+Conventions (see the notation page, ``book/notation.md``):
+
+- the encoder's annotations h_j are the ``keys``, shape ``(B, S, Hk)``: S source positions,
+  Hk = 2 x the encoder's hidden size for a bidirectional encoder (forward and backward
+  states concatenated);
+- the decoder's state is s_t, shape ``(B, Hd)``; the query of step t is the state BEFORE
+  the step, s_{t-1};
+- ``mask`` is ``(B, S)``, True (or 1) at a real source position and False (or 0) at padding;
+- weights have torch's ``(out, in)`` shapes: W is ``(A, Hd)``, U is ``(A, Hk)``, v is
+  ``(A,)``, so W s_{t-1} becomes ``query @ W.T``.
+
+The equations, as in Bahdanau, Cho and Bengio (2015):
+
+    e_{t,j} = v^T tanh(W s_{t-1} + U h_j)          alignment scores, (B, S)
+    alpha_{t,j} = softmax_j(e_{t,j}) over real j    attention weights, (B, S)
+    c_t = sum_j alpha_{t,j} h_j                      context, (B, Hk)
+    s_t = GRU([y_{t-1}; c_t], s_{t-1})               new decoder state, (B, Hd)
+
+These are the reference implementations the Chapter 4 lab checks the torch model against,
+and the right answers of its exercises.
+"""
+
+import numpy as np
+
+from seqbook.reference.gru import gru_cell_forward, random_gru_weights
+
+PARAM_NAMES = ("W", "U", "v", "W_x", "W_h", "b_x", "b_h", "W_out", "b_out")
+
+
+def masked_softmax(scores, mask):
+    """Softmax over the source axis, with padded positions given exactly zero weight.
+
+    Computed stably: the largest REAL score of each row is subtracted before ``exp``, so
+    scores of 1e4 do not overflow; padded positions never enter the sum.
+
+    Args:
+        scores: alignment scores, shape (B, S).
+        mask: shape (B, S), bool or 0/1; True (1) marks a real source position.
+
+    Returns:
+        The attention weights, shape (B, S): each row sums to 1 over its real positions
+        and is exactly 0 at padding.
+
+    Raises:
+        ValueError: if a row has no real position (its softmax is undefined), or if the
+            shapes of ``scores`` and ``mask`` differ.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    mask = np.asarray(mask).astype(bool)
+    if scores.shape != mask.shape or scores.ndim != 2:
+        raise ValueError(f"masked_softmax needs scores and mask of the same shape (B, S); "
+                         f"got scores {scores.shape} and mask {mask.shape}.")
+    empty_rows = np.flatnonzero(~mask.any(axis=1))
+    if empty_rows.size:
+        raise ValueError(f"masked_softmax: row(s) {empty_rows.tolist()} of the mask have no "
+                         "real source position, so their softmax is undefined. Every "
+                         "source sequence needs a length of at least 1.")
+    masked = np.where(mask, scores, -np.inf)  # (B, S): padding can never be the max
+    shifted = masked - masked.max(axis=1, keepdims=True)  # (B, S), <= 0 at real positions
+    exps = np.where(mask, np.exp(shifted), 0.0)  # (B, S): exp(-inf) = 0, and exactly 0
+    return exps / exps.sum(axis=1, keepdims=True)  # (B, S), each row sums to 1
+
+
+def additive_scores(query, keys, W, U, v):
+    """Bahdanau's alignment scores e_{t,j} = v^T tanh(W s_{t-1} + U h_j), no biases.
+
+    Args:
+        query: the previous decoder state s_{t-1}, shape (B, Hd).
+        keys: the encoder annotations h_j, shape (B, S, Hk).
+        W: (A, Hd), U: (A, Hk), v: (A,), torch's (out, in) convention.
+
+    Returns:
+        The alignment scores, shape (B, S). Padded positions get scores too: masking
+        them is the softmax's job. (A real decoder computes ``keys @ U.T`` once per
+        sentence, not once per step; here it is recomputed for clarity.)
+    """
+    projected_query = query @ W.T  # (B, A): W s_{t-1}
+    projected_keys = keys @ U.T  # (B, S, A): U h_j for every j
+    hidden = np.tanh(projected_query[:, None, :] + projected_keys)  # (B, S, A)
+    return hidden @ v  # (B, S): e_{t,j}
+
+
+def additive_attention(query, keys, mask, W, U, v):
+    """Additive attention: scores, masked softmax over the source, weighted sum of h_j.
+
+    Args:
+        query: s_{t-1}, shape (B, Hd).  keys: h_j, shape (B, S, Hk).
+        mask: (B, S), True (1) at real source positions.
+        W: (A, Hd), U: (A, Hk), v: (A,).
+
+    Returns:
+        ``(context, attention_weights)``: c_t of shape (B, Hk) and alpha_t of shape (B, S),
+        whose rows sum to 1 and are 0 at padding.
+    """
+    alignment_scores = additive_scores(query, keys, W, U, v)  # (B, S)
+    attention_weights = masked_softmax(alignment_scores, mask)  # (B, S)
+    context = np.einsum("bs,bsh->bh", attention_weights, keys)  # (B, Hk): sum_j alpha_j h_j
+    return context, attention_weights
+
+
+def attention_decoder_step(prev_embedding, state_prev, keys, mask, params):
+    """One step of Bahdanau's decoder: attend with s_{t-1}, update the GRU, predict.
+
+    In Bahdanau's order the query is the state BEFORE the step:
+
+        c_t = attention(s_{t-1}, h)                          (B, Hk)
+        s_t = GRU([y_{t-1}; c_t], s_{t-1})                   (B, Hd), torch's GRU
+        logits = W_out [s_t; c_t; y_{t-1}] + b_out           (B, V)
+
+    The paper's output layer is a deep maxout layer on s_{t-1}, y_{t-1} and c_t; the book
+    simplifies it to one linear layer on [s_t; c_t; y_{t-1}].
+
+    Args:
+        prev_embedding: the embedding of the previous target token y_{t-1}, shape (B, E).
+        state_prev: the decoder state s_{t-1}, shape (B, Hd).
+        keys: the encoder annotations h_j, shape (B, S, Hk).
+        mask: (B, S), True (1) at real source positions.
+        params: a dict of arrays:
+            ``"W"`` (A, Hd), ``"U"`` (A, Hk), ``"v"`` (A,) for the attention;
+            ``"W_x"`` (3Hd, E + Hk), ``"W_h"`` (3Hd, Hd), ``"b_x"``, ``"b_h"`` (3Hd,) for
+            the GRU, as in :func:`seqbook.reference.gru.gru_cell_forward`;
+            ``"W_out"`` (V, Hd + Hk + E), ``"b_out"`` (V,) for the output layer.
+
+    Returns:
+        ``(logits, state, attention_weights)``: shapes (B, V), (B, Hd) and (B, S).
+    """
+    context, attention_weights = additive_attention(
+        state_prev, keys, mask, params["W"], params["U"], params["v"])  # (B, Hk), (B, S)
+    gru_input = np.concatenate([prev_embedding, context], axis=1)  # (B, E + Hk)
+    state = gru_cell_forward(gru_input, state_prev, params["W_x"], params["W_h"],
+                                   params["b_x"], params["b_h"])  # (B, Hd): s_t
+    readout = np.concatenate([state, context, prev_embedding], axis=1)  # (B, Hd + Hk + E)
+    logits = readout @ params["W_out"].T + params["b_out"]  # (B, V)
+    return logits, state, attention_weights
+
+
+def _as_numpy(array):
+    """A numpy copy of an array or a torch tensor (detached)."""
+    if hasattr(array, "detach"):
+        array = array.detach().cpu().numpy()
+    return np.asarray(array)
+
+
+def _batch_size(state):
+    """The batch size of an opaque decoder state: the first axis of its first array."""
+    while isinstance(state, (tuple, list, dict)):
+        if not state:
+            break
+        state = next(iter(state.values())) if isinstance(state, dict) else state[0]
+    shape = getattr(state, "shape", None)
+    if not shape:
+        raise ValueError("greedy_decode reads the batch size from the decoder state: pass an "
+                         "array (B, ...), or a tuple, list or dict whose first item is one.")
+    return int(shape[0])
+
+
+def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
+    """Greedy decoding: feed SOS, then at every step feed back the most likely token.
+
+    Args:
+        decoder_step: a function ``decoder_step(tokens, state) -> (logits, new_state)``;
+            ``tokens`` is an int array (B,) of the previous tokens, ``logits`` is (B, V).
+            The state is opaque (e.g. s_{t-1} with the keys and mask bound in a closure);
+            its first array's first axis must be the batch.
+        state: the decoder's initial state.
+        sos_id, eos_id, pad_id: the start, end and padding token ids.
+        max_length: the most tokens produced per sequence.
+
+    Returns:
+        An int array (B, L), L <= max_length: the produced tokens, without the SOS, with
+        each sequence's EOS, and ``pad_id`` after it. L is the number of steps taken: the
+        loop stops as soon as every sequence has produced EOS, or after ``max_length``
+        steps (a sequence that never produced EOS is cut there, without one).
+
+    A finished sequence is fed its EOS once, then ``pad_id``; what it is fed does not
+    matter, since its later outputs are replaced by padding (feeding back its argmax
+    would do as well).
+    """
+    batch = _batch_size(state)
+    tokens = np.full(batch, sos_id, dtype=np.int64)  # (B,): every sequence starts at SOS
+    finished = np.zeros(batch, dtype=bool)  # (B,)
+    produced = []
+    for _ in range(max_length):
+        logits, state = decoder_step(tokens, state)
+        best = _as_numpy(logits).argmax(axis=1).astype(np.int64)  # (B,)
+        tokens = np.where(finished, pad_id, best)  # (B,): padding after EOS
+        produced.append(tokens)
+        finished = finished | (tokens == eos_id)
+        if finished.all():
+            break
+    if not produced:
+        return np.zeros((batch, 0), dtype=np.int64)
+    return np.stack(produced, axis=1)  # (B, L)
+
+
+def dot_product_scores(query, keys):
+    """Dot-product (Luong) scores e_j = h_j . q: query (B, d), keys (B, S, d) -> (B, S).
+
+    No weights at all: the query and the keys must have the same size d.
+    """
+    return np.einsum("bsd,bd->bs", keys, query)  # (B, S)
+
+
+def scaled_dot_product_scores(query, keys):
+    """The Transformer's scores e_j = h_j . q / sqrt(d): query (B, d), keys (B, S, d).
+
+    Dividing by sqrt(d) keeps the scores' spread near 1 whatever d is, so the softmax
+    does not saturate for large d.
+    """
+    d = query.shape[-1]
+    return dot_product_scores(query, keys) / np.sqrt(d)  # (B, S)
+
+
+def random_attention_params(embed_size, decoder_size, key_size, attention_size, vocab_size,
+                            rng):
+    """Random parameters for :func:`attention_decoder_step`, torch-style uniform draws.
+
+    Each matrix is uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)), like ``torch.nn.Linear``;
+    the GRU's entries are uniform in (-1/sqrt(Hd), 1/sqrt(Hd)), like ``torch.nn.GRUCell``.
+
+    Args:
+        embed_size: E.  decoder_size: Hd.  key_size: Hk (2 x encoder hidden when
+        bidirectional).  attention_size: A.  vocab_size: V.
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        A dict with the keys of :data:`PARAM_NAMES`: ``"W"`` (A, Hd), ``"U"`` (A, Hk),
+        ``"v"`` (A,), ``"W_x"`` (3Hd, E + Hk), ``"W_h"`` (3Hd, Hd), ``"b_x"`` and ``"b_h"``
+        (3Hd,), ``"W_out"`` (V, Hd + Hk + E), ``"b_out"`` (V,).
+    """
+    E, Hd, Hk, A, V = embed_size, decoder_size, key_size, attention_size, vocab_size
+
+    def uniform(fan_in, shape):
+        bound = 1.0 / np.sqrt(fan_in)
+        return rng.uniform(-bound, bound, size=shape)
+
+    params = {
+        "W": uniform(Hd, (A, Hd)),
+        "U": uniform(Hk, (A, Hk)),
+        "v": uniform(A, (A,)),
+    }
+    gru = random_gru_weights(E + Hk, Hd, rng)  # W_x (3Hd, E + Hk), W_h, b_x, b_h
+    params.update(gru)
+    params["W_out"] = uniform(Hd + Hk + E, (V, Hd + Hk + E))
+    params["b_out"] = uniform(Hd + Hk + E, (V,))
+    return params

@@ -1,0 +1,347 @@
+"""Explorer widgets for the labs, built with ipywidgets.
+
+The figure is drawn with matplotlib into PNG bytes held by an ``ipywidgets.Image``, so
+it lives in the widget's own state: it shows in a live notebook, in a notebook executed
+by nbclient, and in the static book from the saved widget state alike.
+
+Each explorer is a small object: ``controls`` (a dict of ipywidgets controls),
+``widget`` (what the notebook displays) and ``shown`` (the numbers drawn last), so a
+test can move a control and check that the picture changed as it should.
+"""
+
+import io
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from IPython.display import display
+from matplotlib.figure import Figure
+
+from seqbook import reference
+from seqbook.models import seq2seq
+from seqbook.tasks import tokenize
+from seqbook.views import plots
+
+
+class ExplorerBox(widgets.VBox):
+    """The displayed box; its plain-text form is a short, stable description."""
+
+    description = "explorer"
+
+    def __repr__(self):
+        return f"<{self.description}>"
+
+
+class Explorer:
+    """Controls above a figure that is redrawn whenever a control moves."""
+
+    def __init__(self, title, controls, draw, figsize=(7, 3.5)):
+        self.title = title
+        self.controls = controls
+        self._draw = draw
+        self._figsize = figsize
+        self.image = widgets.Image(format="png")
+        self.shown = None
+        for control in controls.values():
+            control.observe(self._redraw, names="value")
+        rows = [widgets.HBox(list(controls.values())[start:start + 3])
+                for start in range(0, len(controls), 3)]  # at most three controls a row
+        self.widget = ExplorerBox([widgets.HTML(f"<b>{title}</b>"), *rows, self.image])
+        self.widget.description = f"{title}: move {', '.join(controls)}"
+        self._redraw()
+
+    def values(self):
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _redraw(self, change=None):
+        figure = Figure(figsize=self._figsize)
+        self.shown = self._draw(figure, **self.values())
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80)
+        self.image.value = buffer.getvalue()
+
+    def __repr__(self):
+        return repr(self.widget)
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+def squashing_explorer(factor=3.0, steps=12, squash=True):
+    """A value multiplied by ``factor`` at every step, with tanh switchable (section 1.3)."""
+    controls = {
+        "factor": widgets.FloatSlider(value=factor, min=0.5, max=4.0, step=0.1,
+                                      description="factor"),
+        "steps": widgets.IntSlider(value=steps, min=1, max=30, description="steps"),
+        "squash": widgets.Checkbox(value=squash, description="apply tanh"),
+    }
+
+    def draw(figure, factor, steps, squash):
+        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_squashing(figure.add_subplot(1, 1, 1), factor, steps, squash)
+
+    return Explorer("Squashing with tanh", controls, draw)
+
+
+def gradient_explorer(scale=1.0, clip=False, threshold=1.0):
+    """Gradient size against lag as W_hh's scale moves, and the update with clipping."""
+    controls = {
+        "scale": widgets.FloatSlider(value=scale, min=0.5, max=2.5, step=0.05,
+                                     description="scale of W_hh"),
+        "clip": widgets.Checkbox(value=clip, description="clip the update"),
+        "threshold": widgets.FloatLogSlider(value=threshold, base=10, min=-1, max=3,
+                                            description="threshold"),
+    }
+
+    def draw(figure, scale, clip, threshold):
+        figure.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
+        left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+        shown = plots.draw_gradient_by_lag(left, scale)
+        shown.update(plots.draw_update_size(right, shown["weight_gradient_norm"], clip,
+                                            threshold))
+        return shown
+
+    return Explorer("Vanishing and exploding gradients", controls, draw, figsize=(9, 3.5))
+
+
+def _unit_slider(value, description, low=0.0, high=1.0):
+    return widgets.FloatSlider(value=value, min=low, max=high, step=0.05,
+                               description=description)
+
+
+def gate_explorer(forget_gate=1.0, input_gate=0.0, output_gate=1.0, candidate=0.8,
+                  cell0=1.0, steps=12):
+    """Hold an LSTM unit's gates at values of your choice and watch c_t and h_t (2.3)."""
+    controls = {
+        "forget_gate": _unit_slider(forget_gate, "forget f"),
+        "input_gate": _unit_slider(input_gate, "input i"),
+        "output_gate": _unit_slider(output_gate, "output o"),
+        "candidate": _unit_slider(candidate, "candidate g", -1.0, 1.0),
+        "cell0": _unit_slider(cell0, "start c_0", -2.0, 2.0),
+        "steps": widgets.IntSlider(value=steps, min=1, max=40, description="steps"),
+    }
+
+    def draw(figure, **values):
+        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_gate_drive(figure.add_subplot(1, 1, 1), **values)
+
+    return Explorer("Driving the gates by hand", controls, draw)
+
+
+def memory_explorer(forget_bias=0.0, length=100):
+    """How far back a fresh LSTM's gradient reaches as its forget-gate bias moves (2.5)."""
+    controls = {
+        "forget_bias": widgets.FloatSlider(value=forget_bias, min=-3.0, max=6.0, step=0.5,
+                                           description="forget bias"),
+    }
+
+    def draw(figure, forget_bias):
+        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_gradient_reach(figure.add_subplot(1, 1, 1), [forget_bias], length)
+
+    return Explorer("The forget-gate bias and the gradient's reach", controls, draw)
+
+
+def trained_gates_explorer(model, length=100, first=10, second=70, seed=0):
+    """Look inside a trained adding-problem LSTM: its gates on a sequence you choose.
+
+    Args:
+        model: a :class:`seqbook.models.SequenceRegressor` whose ``recurrent`` is a
+            ``torch.nn.LSTM`` reading (value, marker) pairs.
+        length: the sequence length T. ``first`` (in the first half) and ``second`` (in
+            the second half) are the marked steps; ``seed`` draws the values.
+    """
+    weights = reference.lstm_weights_from_torch(model.recurrent)
+    hidden_size = model.recurrent.hidden_size
+    half = length // 2
+    controls = {
+        "first": widgets.IntSlider(value=first, min=0, max=half - 1, description="1st mark"),
+        "second": widgets.IntSlider(value=second, min=half, max=length - 1,
+                                    description="2nd mark"),
+        "seed": widgets.IntSlider(value=seed, min=0, max=20, description="values seed"),
+    }
+
+    def draw(figure, first, second, seed):
+        values = np.random.default_rng(seed).uniform(0.0, 1.0, size=length)
+        markers = np.zeros(length)
+        markers[[first, second]] = 1.0
+        xs = np.stack([values, markers], axis=1)[None]  # (1, T, 2)
+        zeros = np.zeros((1, hidden_size))
+        trace = reference.lstm_forward_trace(xs, zeros, zeros, **weights)
+        with torch.no_grad():
+            prediction = model(torch.as_tensor(xs, dtype=torch.float32)).item()
+        target = values[first] + values[second]
+        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, hspace=0.25)
+        axes = figure.subplots(3, 1, sharex=True)
+        shown = plots.draw_gate_trace(axes, trace, marked=(first, second))
+        axes[0].set_title(f"marked values {values[first]:.2f} + {values[second]:.2f} = "
+                          f"{target:.2f}; the LSTM answers {prediction:.2f}")
+        shown.update(prediction=prediction, target=target)
+        return shown
+
+    return Explorer("Inside a trained LSTM", controls, draw, figsize=(8, 5))
+
+
+def gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0):
+    """Hold one GRU unit's gates fixed and watch h_t move towards its candidate (3.4)."""
+    controls = {
+        "update_gate": _unit_slider(update_gate, "update z"),
+        "reset_gate": _unit_slider(reset_gate, "reset r"),
+        "input_drive": widgets.FloatSlider(value=input_drive, min=-3.0, max=3.0, step=0.1,
+                                           description="input drive"),
+    }
+
+    def draw(figure, **values):
+        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
+        return plots.draw_gru_unit(figure.add_subplot(1, 1, 1), **values)
+
+    return Explorer("One GRU unit with its gates held", controls, draw)
+
+
+def parameter_explorer(input_size=10, hidden_size=32):
+    """Parameters of one RNN, GRU and LSTM layer as the input and hidden sizes move."""
+    controls = {
+        "input_size": widgets.IntSlider(value=input_size, min=1, max=512,
+                                        description="input D"),
+        "hidden_size": widgets.IntSlider(value=hidden_size, min=1, max=1024,
+                                         description="hidden H"),
+    }
+
+    def draw(figure, input_size, hidden_size):
+        figure.subplots_adjust(left=0.16, right=0.97, bottom=0.1, top=0.9)
+        return plots.draw_parameter_counts(figure.add_subplot(1, 1, 1), input_size,
+                                           hidden_size)
+
+    return Explorer("Parameters per layer", controls, draw, figsize=(6, 3.5))
+
+
+def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", model="gru"):
+    """Type a review; see a trained model's verdict after each word.
+
+    Args:
+        classifiers: a dict from a name ("bow", "rnn", "lstm", "gru") to a trained model
+            of :mod:`seqbook.models.sentiment`.
+        vocab: the :func:`seqbook.tasks.reviews.vocabulary` the models were trained with.
+        sentence: the starting text.  model: the starting model's name.
+    """
+    from seqbook.models import sentiment  # only this explorer needs the review models
+
+    controls = {
+        "sentence": widgets.Text(value=sentence, description="review",
+                                 continuous_update=False),
+        "model": widgets.Dropdown(options=list(classifiers), value=model,
+                                  description="model"),
+    }
+
+    def draw(figure, sentence, model):
+        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.3, top=0.88)
+        ax = figure.add_subplot(1, 1, 1)
+        words = tokenize(sentence)
+        if not words:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "type a review: words of letters a-z", ha="center")
+            return {"words": [], "probabilities": np.zeros(0)}
+        words, probabilities = sentiment.running_sentiment(classifiers[model], vocab, sentence)
+        unknown = [k for k, word in enumerate(words) if vocab.encode(word) == [1]]
+        shown = plots.draw_running_sentiment(ax, words, probabilities, unknown)
+        verdict = "positive" if probabilities[-1] > 0.5 else "negative"
+        ax.set_title(f"{model.upper()}: {verdict} ({probabilities[-1]:.2f}); "
+                     "? marks a word it never saw")
+        return shown
+
+    return Explorer("Reading a review word by word", controls, draw, figsize=(7, 3.5))
+
+
+# --- Chapter 4 ----------------------------------------------------------------------------
+
+
+class _SelfAdjustingExplorer(Explorer):
+    """An explorer whose draw may move its own controls (a slider's range) without the
+    move starting a second, nested redraw."""
+
+    _drawing = False
+
+    def _redraw(self, change=None):
+        if self._drawing:
+            return
+        self._drawing = True
+        try:
+            super()._redraw(change)
+        finally:
+            self._drawing = False
+
+
+def alignment_explorer(model, source_vocab, target_vocab, examples, source=None, step=0,
+                       normalise=None, truth=None, max_length=None):
+    """Pick or type a source, see its translation and attention map, and step through the
+    output tokens to see where each one looks (Chapter 4).
+
+    Args:
+        model: a :class:`seqbook.models.seq2seq.Seq2Seq` (with attention; a plain model shows its
+            translation only).
+        source_vocab, target_vocab: its :class:`seqbook.tasks.vocabulary.Vocabulary` pair.
+        examples: source strings for the drop-down.
+        source: the starting source: one of ``examples`` selects it, any other text is typed
+            into the text box. Typed text (empty means "use the drop-down") is passed through
+            ``normalise`` (e.g. :func:`seqbook.tasks.dates.normalise`) if given, then stripped.
+        step: the output step to highlight first.
+        truth: optional function from a source string to its true alignment (a 0/1 matrix,
+            e.g. :func:`seqbook.tasks.dates.alignment`), or None when it has none; drawn as dots.
+        max_length: the longest translation decoded (default: source length + 10).
+
+    ``shown`` holds ``"source"``, ``"translation"``, ``"weights"`` (L_out, S),
+    ``"argmax"`` (the most-attended source position of each output step), ``"step"``,
+    ``"attended"`` and the tokens of both sides.
+    """
+    examples = list(examples)
+    typed = "" if source is None or source in examples else source
+    controls = {
+        "example": widgets.Dropdown(
+            options=examples, description="example",
+            value=source if source in examples else (examples[0] if examples else None)),
+        "typed": widgets.Text(value=typed, description="or type", continuous_update=False,
+                              placeholder="your own source"),
+        "step": widgets.IntSlider(value=step, min=0, max=max(step, 1),
+                                  description="output step"),
+    }
+
+    def draw(figure, example, typed, step):
+        text = normalise(typed) if normalise is not None else typed
+        chosen = text.strip() or (example or "")
+        ax = figure.add_subplot(1, 1, 1)
+        if not chosen:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "choose an example or type a source", ha="center")
+            return {"source": "", "translation": "", "weights": None, "argmax": None,
+                    "step": None, "attended": [], "source_tokens": [], "output_tokens": []}
+        result = seq2seq.translate(model, source_vocab, target_vocab, chosen,
+                                          max_length)
+        outputs = result["output_tokens"]
+        slider = controls["step"]
+        step = min(step, len(outputs) - 1)
+        slider.max = len(outputs) - 1  # nested redraws are skipped while this one runs
+        slider.value = step
+        shown = {"source": chosen, **result, "step": step}
+        title = f"{chosen!r} → {result['translation']!r}"
+        if "<unk>" in result["source_tokens"]:
+            title += " (<unk>: a character the model never saw)"
+        if result["weights"] is None:
+            ax.set_axis_off()
+            ax.set_title(title)
+            ax.text(0.5, 0.5, "this model has no attention to show", ha="center")
+            return {**shown, "argmax": None, "attended": []}
+        matrix = truth(chosen) if truth is not None else None
+        figure.subplots_adjust(left=0.1, right=0.98, bottom=0.22, top=0.86)
+        shown.update(plots.draw_alignment(ax, result["weights"], result["source_tokens"],
+                                          outputs, step=step, truth=matrix))
+        ax.set_title(title, fontsize=10, loc="left")
+        looked_at = ", ".join(f"{plots._token_label(result['source_tokens'][j])!r} "
+                              f"(position {j})" for j in shown["attended"][:4])
+        more = " ..." if len(shown["attended"]) > 4 else ""
+        weight = result["weights"][step].max()
+        ax.set_xlabel(("orange dots: the true alignment; " if matrix is not None else "")
+                      + f"output step {step}, {plots._token_label(outputs[step])!r}, looks most "
+                      f"at {looked_at}{more}: weight {weight:.2f}", color="tab:red")
+        return shown
+
+    return _SelfAdjustingExplorer("Where the decoder looks", controls, draw, figsize=(8, 4.5))

@@ -1,0 +1,352 @@
+"""Plots the labs and widgets share. Each function draws on a given matplotlib axis
+and returns the numbers it drew, so tests can check what a reader would see."""
+
+import functools
+
+import numpy as np
+from matplotlib.ticker import NullLocator
+
+from seqbook.models.reach import gradient_reach
+from seqbook.reference import (
+    cell_after_steps,
+    gradient_norm_by_lag,
+    gru_parameter_count,
+    gru_unit_trajectory,
+    lstm_parameter_count,
+    repeated_multiply,
+    rnn_parameter_count,
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _reference_ratio(scale, steps):
+    """The faint reference curves never change: compute each once."""
+    return gradient_norm_by_lag(scale, steps=steps)["ratio"]
+
+
+@functools.lru_cache(maxsize=16)
+def _reference_reach(cell, forget_bias, length):
+    return gradient_reach(cell, length=length, forget_bias=forget_bias)
+
+
+def draw_squashing(ax, factor, steps, squash):
+    """Plot a value multiplied by ``factor`` again and again, with and without tanh."""
+    plain = repeated_multiply(factor, steps, squash=False)
+    squashed = repeated_multiply(factor, steps, squash=True)
+    ax.plot(plain, "o-", color="tab:red", alpha=1.0 if not squash else 0.25,
+            label=f"v ← {factor:g}·v (no squashing)")
+    ax.plot(squashed, "o-", color="tab:blue", alpha=1.0 if squash else 0.25,
+            label=f"v ← tanh({factor:g}·v)")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost a lot of drawing time
+    ax.axhspan(-1, 1, color="tab:blue", alpha=0.08)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("value (symmetric log scale)")
+    ax.set_title("Repeated multiplication, with and without tanh")
+    ax.legend(loc="upper left")
+    shown = squashed if squash else plain
+    return {"values": shown, "final": float(shown[-1])}
+
+
+def draw_gradient_by_lag(ax, scale, steps=50, reference_scales=(0.9, 2.0)):
+    """Plot ||dL/dh_{T-k}|| / ||dL/dh_T|| against the lag k, log scale."""
+    for reference in reference_scales:
+        if abs(reference - scale) > 1e-9:
+            ratio = _reference_ratio(reference, steps)
+            ax.plot(ratio, color="gray", alpha=0.4, lw=1)
+            ax.annotate(f"scale {reference:g}", (0.8 * steps, ratio[int(0.8 * steps)]),
+                        color="gray", fontsize=8, va="bottom")
+    result = gradient_norm_by_lag(scale, steps=steps)
+    ratio = result["ratio"]
+    colour = "tab:red" if ratio[-1] > 1 else "tab:blue"
+    ax.plot(ratio, color=colour, lw=2.5, label=f"largest singular value of W_hh = {scale:.2f}")
+    _format_lag_axis(ax, (1e-12, 1e8), "gradient size, relative to lag 0",
+                     "Gradient through time")
+    return {"ratio": ratio, "weight_gradient_norm": result["weight_gradient_norm"]}
+
+
+def draw_update_size(ax, weight_gradient_norm, clip, threshold):
+    """Bar chart of the update's size before and after clipping (Algorithm 1)."""
+    after = min(weight_gradient_norm, threshold) if clip else weight_gradient_norm
+    ax.bar(["before clipping", "after clipping" if clip else "no clipping"],
+           [weight_gradient_norm, after], color=["tab:gray", "tab:green"])
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(1e-2, 1e6)
+    ax.set_ylabel("‖dL/dW_hh‖")
+    ax.set_title("Size of the update step")
+    return {"before": weight_gradient_norm, "after": after}
+
+
+def draw_losses(ax, curves, baseline=None, baseline_label="baseline", xlabel="training step",
+                ylabel="loss"):
+    """Plot named loss curves: ``curves`` maps a label to (steps, values).
+
+    Returns:
+        A dict from each label to its last plotted value.
+    """
+    for label, (steps, values) in curves.items():
+        ax.plot(steps, values, label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color="black", ls="--", lw=1, label=baseline_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return {label: float(values[-1]) for label, (_, values) in curves.items()}
+
+
+def draw_gate_drive(ax, forget_gate, input_gate, output_gate, candidate, cell0, steps):
+    """Drive an LSTM unit with fixed gate values and plot c_t and h_t for t = 0 ... steps.
+
+    The cell follows equation (2.5), c_t = f c_{t-1} + i g, and the hidden state equation
+    (2.6), h_t = o tanh(c_t). With f < 1 the cell settles at i g / (1 - f), drawn dashed.
+    """
+    cells = np.array([cell_after_steps(cell0, forget_gate, input_gate, candidate, k)
+                      for k in range(steps + 1)])
+    hiddens = output_gate * np.tanh(cells)
+    ax.plot(cells, "o-", color="tab:green", label="cell state c_t")
+    ax.plot(hiddens, "s-", color="tab:purple", label="hidden state h_t = o·tanh(c_t)")
+    if forget_gate < 1:
+        settle = input_gate * candidate / (1 - forget_gate)
+        ax.axhline(settle, color="tab:green", ls="--", lw=1,
+                   label=f"where c settles: i·g/(1-f) = {settle:.2f}")
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("value")
+    ax.set_title(f"f = {forget_gate:.2f}, i = {input_gate:.2f}, g = {candidate:.2f}, "
+                 f"o = {output_gate:.2f}")
+    ax.legend(loc="best", fontsize=8)
+    return {"cells": cells, "hiddens": hiddens}
+
+
+def draw_gradient_reach(ax, forget_biases, length=100):
+    """Gradient reaching back k steps in fresh LSTMs, one curve per forget-gate bias,
+    against a fresh tanh RNN (grey), all with torch's default initialisation.
+
+    Returns:
+        ``"rnn_ratio"`` and ``"lstm_ratios"`` (a dict from each forget bias to its curve),
+        each curve of shape (length,), lags 0 ... length - 1.
+    """
+    rnn_ratio = _reference_reach("rnn", None, length)
+    ax.plot(rnn_ratio, color="gray", lw=1.5, label="tanh RNN")
+    lstm_ratios = {}
+    for forget_bias in forget_biases:
+        lstm_ratios[forget_bias] = gradient_reach("lstm", length=length,
+                                                  forget_bias=forget_bias)
+        ax.plot(lstm_ratios[forget_bias], lw=2.5 if forget_bias == 1.0 else 1.5,
+                label=f"LSTM, forget bias {forget_bias:+g}")
+    _format_lag_axis(ax, (1e-20, 1e3), "‖∂h_T/∂x_{T-k}‖, relative to lag 0",
+                     "How far back the gradient reaches, before training")
+    return {"rnn_ratio": rnn_ratio, "lstm_ratios": lstm_ratios}
+
+
+def _format_lag_axis(ax, ylim, ylabel, title):
+    """The shared look of a gradient-against-lag plot: log scale, a line at 1, labels."""
+    ax.axhline(1.0, color="black", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost a lot of drawing time
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("lag k (steps back from the end)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=8)
+
+
+def draw_gate_trace(axes, trace, marked, example=0):
+    """Heat maps of a trained LSTM's input gate, forget gate and cell state over time.
+
+    Args:
+        axes: three matplotlib axes, top to bottom.
+        trace: the dict of :func:`seqbook.reference.lstm_forward_trace`.
+        marked: the time steps to mark with a dashed line (the marked numbers).
+        example: which sequence of the batch to draw.
+    """
+    rows = [("input_gate", "input gate i_t", "viridis", (0, 1)),
+            ("forget_gate", "forget gate f_t", "viridis", (0, 1)),
+            ("cell", "cell state c_t", "RdBu_r", None)]
+    shown = {}
+    for ax, (name, label, colours, limits) in zip(axes, rows):
+        values = trace[name][example].T  # (H, T): one row per unit
+        if limits is None:
+            extent = float(np.abs(values).max()) or 1.0
+            limits = (-extent, extent)
+        ax.imshow(values, aspect="auto", cmap=colours, vmin=limits[0], vmax=limits[1],
+                  interpolation="nearest")
+        for step in marked:  # a red tick above the panel, so the data stay visible
+            ax.axvline(step, ymin=1.0, ymax=1.12, clip_on=False, color="tab:red", lw=3)
+        ax.set_ylabel(f"{label}\nunit", fontsize=8)
+        ax.set_yticks([])
+        shown[name] = values
+    axes[-1].set_xlabel("time step t (red ticks: the two marked numbers)")
+    return shown
+
+
+def draw_gru_unit(ax, update_gate, reset_gate, input_drive, steps=15):
+    """Plot :func:`gru_unit_trajectory`: the state h_t and the candidate n_t it moves to."""
+    hiddens, candidates = gru_unit_trajectory(update_gate, reset_gate, input_drive, steps)
+    t = np.arange(steps + 1)
+    ax.plot(t, hiddens, "o-", color="C0", label="state $h_t$")
+    ax.plot(t, candidates, "s--", color="C1", alpha=0.8, label="candidate $n_t$")
+    ax.axhline(0.0, color="0.7", linewidth=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("step t")
+    ax.set_title(f"z = {update_gate:.2f} (keep), r = {reset_gate:.2f}, input drive "
+                 f"{input_drive:+.1f}")
+    ax.legend(loc="lower right", fontsize=8)
+    return {"hiddens": hiddens, "candidates": candidates}
+
+
+def draw_parameter_counts(ax, input_size, hidden_size):
+    """Bars: parameters of one torch RNN, GRU and LSTM layer (both biases counted).
+
+    Returns:
+        A dict from ``"rnn"``, ``"gru"``, ``"lstm"`` to the counts drawn.
+    """
+    counts = {
+        "rnn": rnn_parameter_count(input_size, hidden_size, torch_biases=True),
+        "gru": gru_parameter_count(input_size, hidden_size),
+        "lstm": lstm_parameter_count(input_size, hidden_size, torch_biases=True),
+    }
+    bars = ax.bar([name.upper() for name in counts], list(counts.values()),
+                  color=["C7", "C2", "C0"])
+    for bar, count in zip(bars, counts.values()):
+        ax.annotate(f"{count:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, 1.15 * counts["lstm"])
+    ax.set_ylabel("parameters")
+    ax.set_title(f"one layer, input size D = {input_size}, hidden size H = {hidden_size}")
+    return counts
+
+
+def draw_running_sentiment(ax, words, probabilities, unknown=()):
+    """The model's probability of "positive" after each word of one sentence.
+
+    ``unknown`` holds the positions of words outside the vocabulary; they are marked "?".
+
+    Returns:
+        A dict: ``"words"`` and ``"probabilities"`` as drawn.
+    """
+    positions = np.arange(len(words))
+    colours = ["tab:green" if p > 0.5 else "tab:red" for p in probabilities]
+    ax.bar(positions, np.asarray(probabilities) - 0.5, bottom=0.5, color=colours, alpha=0.8)
+    ax.axhline(0.5, color="black", lw=0.8)
+    labels = [f"{word}?" if k in unknown else word for k, word in enumerate(words)]
+    ax.set_xticks(positions, labels, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("P(positive) so far")
+    return {"words": list(words), "probabilities": np.asarray(probabilities)}
+
+
+def draw_gate_by_word(ax, words, gate, title):
+    """A heat map of one gate's values (T, H): one column per word, one row per unit."""
+    image = ax.imshow(np.asarray(gate).T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(np.arange(len(words)), words, rotation=30, ha="right")
+    ax.set_ylabel("unit")
+    ax.set_title(title)
+    return image
+
+
+# --- Chapter 4: attention maps and the bottleneck ------------------------------------------
+
+def _token_label(token):
+    """How a token is written on an axis: a space as '␣', everything else as it is."""
+    return "␣" if token == " " else token
+
+
+def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=None):
+    """A heat map of attention weights: one row per output token, one column per source token.
+
+    Args:
+        weights: array or tensor (L_out, S), row t the weights output token t gave the source.
+        source_tokens, output_tokens: the S and L_out tokens (strings of one character, or
+            symbols such as ``"<unk>"`` and ``"<eos>"``); a space is drawn as '␣'.
+        step: an output row to outline; its most-attended source position(s) (all positions
+            within 1e-6 of the row's maximum) are circled and their labels drawn in red.
+        truth: an optional 0/1 matrix of the true alignment, (L, S) with L <= L_out (e.g.
+            :func:`seqbook.tasks.dates.alignment`; extra rows or columns are cut off); its ones are
+            drawn as small dots.
+
+    Returns:
+        A dict: ``"weights"`` (L_out, S) as drawn, ``"argmax"`` (L_out,) the most-attended
+        source position of each row, ``"step"`` and ``"attended"`` (the positions circled,
+        empty without a step), ``"truth_cells"`` (how many true cells were dotted).
+    """
+    from matplotlib.patches import Rectangle
+
+    weights = np.asarray(weights.detach() if hasattr(weights, "detach") else weights,
+                         dtype=float)
+    if weights.ndim != 2 or weights.shape != (len(output_tokens), len(source_tokens)):
+        raise ValueError(f"weights of shape {weights.shape} do not match "
+                         f"{len(output_tokens)} output and {len(source_tokens)} source tokens")
+    rows, columns = weights.shape
+    ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto",
+              interpolation="nearest")
+    # Labels as plain text, not ticks: a tick costs far more to make and draw, and a date
+    # has up to forty characters.
+    ax.set_xticks([])
+    ax.set_yticks([])
+    below, left = ax.get_xaxis_transform(), ax.get_yaxis_transform()
+    source_labels = [ax.text(j, -0.02, _token_label(token), transform=below, ha="center",
+                             va="top", fontsize=9,
+                             rotation=90 if len(token) > 1 else 0,  # stand <unk> up
+                             color="tab:orange" if len(token) > 1 else "black")
+                     for j, token in enumerate(source_tokens)]
+    output_labels = [ax.text(-0.01, t, _token_label(token), transform=left, ha="right",
+                             va="center", fontsize=9)
+                     for t, token in enumerate(output_tokens)]
+    pad = 30 if any(len(token) > 1 for token in source_tokens) else 14
+    ax.set_xlabel("source (darker: more attention)", labelpad=pad)
+    ax.set_ylabel("output", labelpad=24 if any(len(t) > 1 for t in output_tokens) else 12)
+    argmax = weights.argmax(axis=1) if columns else np.zeros(rows, dtype=int)
+    truth_cells = 0
+    if truth is not None:
+        truth = np.asarray(truth)[:rows, :columns]
+        true_rows, true_columns = np.nonzero(truth)
+        truth_cells = len(true_rows)
+        ax.scatter(true_columns, true_rows, s=10, color="tab:orange", marker="o", zorder=3)
+        ax.set_xlabel("source (darker: more attention; orange dots: the true alignment)",
+                      labelpad=pad)
+    attended = []
+    if step is not None and 0 <= step < rows and columns:
+        ax.add_patch(Rectangle(
+            (-0.5, step - 0.5), columns, 1.0, fill=False, edgecolor="tab:red", lw=2,
+            zorder=4, clip_on=False))
+        row = weights[step]
+        attended = [int(j) for j in np.flatnonzero(row >= row.max() - 1e-6)]
+        ax.scatter(attended, [step] * len(attended), s=70, facecolors="none",
+                   edgecolors="tab:red", linewidths=1.5, zorder=5)
+        for j in attended:
+            source_labels[j].set_color("tab:red")
+            source_labels[j].set_fontweight("bold")
+        output_labels[step].set_color("tab:red")
+    ax.set_xlim(-0.5, columns - 0.5)  # the dots and circles must not widen the map
+    ax.set_ylim(rows - 0.5, -0.5)
+    return {"weights": weights, "argmax": argmax, "step": step, "attended": attended,
+            "truth_cells": truth_cells}
+
+
+def draw_accuracy_by_length(ax, results, xlabel="source length (characters)",
+                            ylabel="exact match on the test set", title=None):
+    """Accuracy against source length, one line per model, as in Figure 2 of Bahdanau et al.
+    (2015) (BLEU against sentence length).
+
+    Args:
+        results: a dict from a model's label to ``(lengths, accuracies)``: bucket centres or
+            lengths, and the accuracy (0 to 1) of the model at each.
+
+    Returns:
+        A dict from each label to its last accuracy drawn (the longest sources).
+    """
+    markers = "osD^v<>"
+    for k, (label, (lengths, accuracies)) in enumerate(results.items()):
+        ax.plot(lengths, accuracies, marker=markers[k % len(markers)], label=label,
+                clip_on=False)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return {label: float(np.asarray(accuracies)[-1])
+            for label, (_, accuracies) in results.items()}

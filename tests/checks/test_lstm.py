@@ -1,0 +1,182 @@
+"""Tests for seqbook.checks.lstm: the reference answers pass every check, and the wrong
+answers students typically write fail with a message that names the mistake."""
+
+import numpy as np
+import pytest
+
+from seqbook import reference
+from seqbook.checks import lstm as checks
+
+REFERENCES = {
+    "lstm_cell_forward": reference.lstm_cell_forward,
+    "lstm_forward": reference.lstm_forward,
+    "peephole_lstm_cell_forward": reference.peephole_lstm_cell_forward,
+    "cell_after_steps": reference.cell_after_steps,
+}
+sigmoid = reference.sigmoid
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+def test_reference_passes(exercise, kind):
+    assert getattr(checks, f"{exercise}_{kind}")(REFERENCES[exercise]) is None
+
+
+def stub(*args, **kwargs):
+    ...
+
+
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_the_untouched_stub_fails_saying_there_is_no_return(exercise, kind):
+    with pytest.raises(AssertionError, match=r"no `return` yet"):
+        getattr(checks, f"{exercise}_{kind}")(stub)
+
+
+def cell_with(gate=sigmoid, squash=np.tanh, order=(0, 1, 2, 3), cell_source="cell",
+              output_tanh=True, swap_outputs=False):
+    """An lstm_cell_forward with one typical mistake switched on."""
+    def lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b):
+        blocks = np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
+        i_pre, f_pre, g_pre, o_pre = (blocks[k] for k in order)
+        old = cell_prev if cell_source == "cell" else hidden_prev
+        cell = gate(f_pre) * old + gate(i_pre) * squash(g_pre)
+        hidden = gate(o_pre) * (np.tanh(cell) if output_tanh else cell)
+        return (cell, hidden) if swap_outputs else (hidden, cell)
+    return lstm_cell_forward
+
+
+@pytest.mark.parametrize("student, message", [
+    (cell_with(gate=np.tanh), "gates match tanh, not sigmoid"),
+    (cell_with(squash=sigmoid), "candidate g matches sigmoid, not tanh"),
+    (cell_with(cell_source="hidden"), "cell is updated from the hidden state"),
+    (cell_with(order=(1, 0, 2, 3)), "order f, i, g, o. torch packs them in the order i, f, g, o"),
+    (cell_with(order=(0, 1, 3, 2)), "order i, f, o, g. torch packs"),
+    (cell_with(output_tanh=False), "missing its tanh"),
+    (cell_with(swap_outputs=True), "hidden and cell are swapped"),
+])
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_lstm_cell_forward_mistakes(student, message, kind):
+    with pytest.raises(AssertionError, match=message):
+        getattr(checks, f"lstm_cell_forward_{kind}")(student)
+
+
+def test_lstm_cell_forward_wrong_transpose_mentions_transpose():
+    def untransposed(x, hidden_prev, cell_prev, W_x, W_h, b):
+        return reference.lstm_cell_forward(x, hidden_prev, cell_prev, W_x.T, W_h, b)
+    with pytest.raises(AssertionError, match=r"raised ValueError.*x @ W_x\.T"):
+        checks.lstm_cell_forward_public(untransposed)
+
+
+def test_lstm_cell_forward_returning_one_array_is_explained():
+    def only_hidden(*args):
+        return reference.lstm_cell_forward(*args)[0]
+    with pytest.raises(AssertionError, match=r"should return a pair \(hidden, cell\)"):
+        checks.lstm_cell_forward_public(only_hidden)
+
+
+def forward_with(carry_hidden=True, carry_cell=True, last_only=False, time_first=False):
+    def lstm_forward(xs, hidden0, cell0, W_x, W_h, b):
+        hidden, cell = hidden0, cell0
+        hiddens, cells_ = [], []
+        for t in range(xs.shape[1]):
+            hidden, cell = reference.lstm_cell_forward(
+                xs[:, t], hidden if carry_hidden else hidden0, cell if carry_cell else cell0,
+                W_x, W_h, b)
+            hiddens.append(hidden)
+            cells_.append(cell)
+        if last_only:
+            return hidden, cell
+        axis = 0 if time_first else 1
+        return np.stack(hiddens, axis=axis), np.stack(cells_, axis=axis)
+    return lstm_forward
+
+
+@pytest.mark.parametrize("student, message", [
+    (forward_with(carry_hidden=False, carry_cell=False), "state is not carried"),
+    (forward_with(carry_cell=False), "cell state is not carried"),
+    (forward_with(carry_hidden=False), "hidden state is not carried"),
+    (forward_with(last_only=True), "returned one hidden and one cell state"),
+    (forward_with(time_first=True), "time first"),
+])
+def test_lstm_forward_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.lstm_forward_public(student)
+
+
+def peephole_with(output_sees_old=False, no_peepholes=False):
+    def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b, peep_i, peep_f,
+                                   peep_o):
+        i_pre, f_pre, g_pre, o_pre = np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
+        if no_peepholes:
+            peep_i = peep_f = peep_o = 0.0
+        cell = (sigmoid(f_pre + peep_f * cell_prev) * cell_prev
+                + sigmoid(i_pre + peep_i * cell_prev) * np.tanh(g_pre))
+        seen = cell_prev if output_sees_old else cell
+        return sigmoid(o_pre + peep_o * seen) * np.tanh(cell), cell
+    return peephole_lstm_cell_forward
+
+
+@pytest.mark.parametrize("student, message", [
+    (peephole_with(output_sees_old=True), "output gate peeks at the old cell"),
+    (peephole_with(no_peepholes=True), "peepholes are missing"),
+])
+def test_peephole_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.peephole_lstm_cell_forward_public(student)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    (dict(gate=np.tanh), "gates match tanh, not sigmoid"),
+    (dict(cell_source="hidden"), "cell is updated from the hidden state"),
+    (dict(order=(1, 0, 2, 3)), "order f, i, g, o"),
+])
+def test_peephole_cell_mistakes_of_the_plain_cell_are_named(mistake, message):
+    def wrong_cell(x, hidden_prev, cell_prev, W_x, W_h, b, *peepholes):
+        return cell_with(**mistake)(x, hidden_prev, cell_prev, W_x, W_h, b)
+    with pytest.raises(AssertionError, match=f"all peepholes zero.*{message}"):
+        checks.peephole_lstm_cell_forward_public(wrong_cell)
+
+
+def steps_loop(update, offset=0):
+    def cell_after_steps(cell0, forget_gate, input_gate, candidate, steps):
+        cell = cell0
+        for _ in range(steps + offset):
+            cell = update(cell, forget_gate, input_gate, candidate)
+        return cell
+    return cell_after_steps
+
+
+@pytest.mark.parametrize("student, message", [
+    (steps_loop(lambda c, f, i, g: f * c + i * g, offset=-1), "one step too few"),
+    (steps_loop(lambda c, f, i, g: f * c + i * g, offset=1), "one step too many"),
+    (steps_loop(lambda c, f, i, g: c + i * g), "forget gate is ignored"),
+    (steps_loop(lambda c, f, i, g: f * (c + i * g)), "also scales the new write"),
+])
+def test_cell_after_steps_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.cell_after_steps_public(student)
+
+
+def test_cell_after_steps_closed_form_passes_hidden_checks():
+    def closed_form(cell0, forget_gate, input_gate, candidate, steps):
+        forget_gate = np.asarray(forget_gate, dtype=float)
+        decay = forget_gate**steps
+        geometric = np.where(forget_gate == 1.0, steps,
+                             (1 - decay) / np.where(forget_gate == 1.0, 2.0, 1 - forget_gate))
+        return decay * cell0 + input_gate * candidate * geometric
+    checks.cell_after_steps_public(closed_form)
+    checks.cell_after_steps_hidden(closed_form)
+
+
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+def test_checks_leave_the_global_random_state_alone(exercise):
+    """A lab's later cells draw from torch's generator: grading must not shift them."""
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    getattr(checks, f"{exercise}_public")(REFERENCES[exercise])
+    getattr(checks, f"{exercise}_hidden")(REFERENCES[exercise])
+    assert torch.equal(torch.rand(3), expected)

@@ -1,0 +1,352 @@
+"""Tests for seqbook.checks: the graded checks pass the reference answers, and the
+typical wrong answers fail with a message that names the mistake."""
+
+import math
+
+import numpy as np
+import pytest
+
+from seqbook import reference
+from seqbook.checks import ExerciseFailure
+from seqbook.checks import rnn as checks
+
+REFERENCES = {
+    "rnn_cell_forward": reference.rnn_cell_forward,
+    "rnn_forward": reference.rnn_forward,
+    "rnn_cell_backward": reference.rnn_cell_backward,
+    "clip_gradient_norm": reference.clip_gradient_norm,
+    "vanishing_horizon": reference.vanishing_horizon,
+}
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+def test_reference_passes(exercise, kind):
+    check = getattr(checks, f"{exercise}_{kind}")
+    assert check(REFERENCES[exercise]) is None
+
+
+def test_failures_are_assertion_errors():
+    assert issubclass(ExerciseFailure, AssertionError)
+
+
+def stub(*args, **kwargs):
+    """What a student's function is before they write it: a body of `...`."""
+    ...
+
+
+def not_written(*args, **kwargs):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("exercise", sorted(REFERENCES))
+def test_not_implemented_error_says_not_written_yet(exercise):
+    with pytest.raises(AssertionError, match=r"not written yet: replace the `\.\.\.`"):
+        getattr(checks, f"{exercise}_public")(not_written)
+
+
+@pytest.mark.parametrize("exercise", sorted(set(REFERENCES) - {"vanishing_horizon"}))
+def test_stub_returning_none_says_there_is_no_return(exercise):
+    with pytest.raises(AssertionError, match=r"no `return` yet\. Replace the `\.\.\.`"):
+        getattr(checks, f"{exercise}_public")(stub)
+
+
+def test_vanishing_horizon_stub_returning_none():
+    # None is a right answer for sigma >= 1, so only the first finite case can catch it
+    expected = r"\(0\.5, 0\.001\) returned None.*replace the `\.\.\.`"
+    with pytest.raises(AssertionError, match=expected):
+        checks.vanishing_horizon_public(stub)
+
+
+def test_an_unknown_mistake_gets_the_generic_message():
+    def slightly_off(x, hidden_prev, W_xh, W_hh, b_h):
+        return reference.rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h) + 1e-3
+
+    with pytest.raises(AssertionError, match="off by up to 0.001"):
+        checks.rnn_cell_forward_public(slightly_off)
+
+
+# --- rnn_cell_forward -----------------------------------------------------------------
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def cell_sigmoid(x, hidden_prev, W_xh, W_hh, b_h):
+    return _sigmoid(x @ W_xh.T + hidden_prev @ W_hh.T + b_h)
+
+
+def cell_no_activation(x, hidden_prev, W_xh, W_hh, b_h):
+    return x @ W_xh.T + hidden_prev @ W_hh.T + b_h
+
+
+def cell_untransposed(x, hidden_prev, W_xh, W_hh, b_h):
+    return np.tanh(x @ W_xh + hidden_prev @ W_hh + b_h)
+
+
+def cell_no_bias(x, hidden_prev, W_xh, W_hh, b_h):
+    return np.tanh(x @ W_xh.T + hidden_prev @ W_hh.T)
+
+
+def cell_no_recurrence(x, hidden_prev, W_xh, W_hh, b_h):
+    return np.tanh(x @ W_xh.T + b_h)
+
+
+@pytest.mark.parametrize("student, message", [
+    (cell_sigmoid, "sigmoid, not tanh"),
+    (cell_no_activation, "not squashed"),
+    (cell_no_bias, "bias b_h is missing"),
+    (cell_no_recurrence, "recurrent term W_hh h_{t-1} is missing"),
+])
+def test_rnn_cell_forward_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.rnn_cell_forward_public(student)
+    with pytest.raises(AssertionError):
+        checks.rnn_cell_forward_hidden(student)
+
+
+def test_rnn_cell_forward_shape_mismatch_mentions_transpose():
+    with pytest.raises(AssertionError, match="raised ValueError") as caught:
+        checks.rnn_cell_forward_public(cell_untransposed)
+    assert "missing transpose" in str(caught.value)
+    assert "x @ W_xh.T" in str(caught.value)
+
+
+def test_rnn_cell_forward_untransposed_square_weights():
+    rng = np.random.default_rng(0)
+    x, hidden_prev, weights = checks._cell_case(rng, batch=3, input_size=5, hidden_size=5)
+    assert checks._check_cell(reference.rnn_cell_forward, x, hidden_prev, weights, "sq") is None
+    with pytest.raises(AssertionError, match="untransposed"):
+        checks._check_cell(cell_untransposed, x, hidden_prev, weights, "square weights")
+
+
+def test_rnn_cell_forward_hidden_catches_unbounded_output():
+    # right on every small case, but never squashes large pre-activations
+    def clipped_linear(x, hidden_prev, W_xh, W_hh, b_h):
+        result = reference.rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h)
+        if np.abs(x).max() > 20:
+            return x @ W_xh.T + hidden_prev @ W_hh.T + b_h
+        return result
+
+    checks.rnn_cell_forward_public(clipped_linear)
+    with pytest.raises(AssertionError, match="left \\(-1, 1\\)"):
+        checks.rnn_cell_forward_hidden(clipped_linear)
+
+
+# --- rnn_forward ----------------------------------------------------------------------
+
+
+def forward_last_only(xs, hidden0, W_xh, W_hh, b_h):
+    return reference.rnn_forward(xs, hidden0, W_xh, W_hh, b_h)[:, -1]
+
+
+def forward_time_major(xs, hidden0, W_xh, W_hh, b_h):
+    hidden, hiddens = hidden0, []
+    for t in range(xs.shape[1]):
+        hidden = reference.rnn_cell_forward(xs[:, t], hidden, W_xh, W_hh, b_h)
+        hiddens.append(hidden)
+    return np.stack(hiddens)  # axis 0: (T, B, H)
+
+
+def forward_state_not_carried(xs, hidden0, W_xh, W_hh, b_h):
+    return np.stack([reference.rnn_cell_forward(xs[:, t], hidden0, W_xh, W_hh, b_h)
+                     for t in range(xs.shape[1])], axis=1)
+
+
+def forward_ignores_hidden0(xs, hidden0, W_xh, W_hh, b_h):
+    return reference.rnn_forward(xs, np.zeros_like(hidden0), W_xh, W_hh, b_h)
+
+
+@pytest.mark.parametrize("student, message", [
+    (forward_last_only, "one hidden state. Return all of them"),
+    (forward_time_major, "time first. The book is batch-first"),
+    (forward_state_not_carried, "not carried from step to step"),
+    (forward_ignores_hidden0, "hidden0 is ignored"),
+])
+def test_rnn_forward_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.rnn_forward_public(student)
+    with pytest.raises(AssertionError):
+        checks.rnn_forward_hidden(student)
+
+
+# --- rnn_cell_backward ----------------------------------------------------------------
+
+
+def _backward(d_hidden, x, hidden_prev, hidden, W_xh, W_hh, *, tanh_derivative=True,
+              transpose=False, average=False):
+    d_pre = d_hidden * (1 - hidden**2) if tanh_derivative else d_hidden
+    batch = x.shape[0] if average else 1
+    grads = {
+        "x": d_pre @ W_xh,
+        "hidden_prev": d_pre @ W_hh,
+        "W_xh": (x.T @ d_pre if transpose else d_pre.T @ x) / batch,
+        "W_hh": (hidden_prev.T @ d_pre if transpose else d_pre.T @ hidden_prev) / batch,
+        "b_h": d_pre.sum(axis=0) / batch,
+    }
+    return grads
+
+
+def backward_no_tanh_derivative(*args):
+    return _backward(*args, tanh_derivative=False)
+
+
+def backward_transposed(*args):
+    return _backward(*args, transpose=True)
+
+
+def backward_averaged(*args):
+    return _backward(*args, average=True)
+
+
+def backward_missing_key(*args):
+    grads = reference.rnn_cell_backward(*args)
+    del grads["b_h"]
+    return grads
+
+
+def test_the_backward_helper_is_right_when_unmodified():
+    checks.rnn_cell_backward_public(_backward)
+    checks.rnn_cell_backward_hidden(_backward)
+
+
+@pytest.mark.parametrize("student, message", [
+    (backward_no_tanh_derivative, r"forgot the tanh derivative \(1 - h_t\*\*2\)"),
+    (backward_transposed, "the transpose of W_xh's shape"),
+    (backward_averaged, "averaged over the batch"),
+    (backward_missing_key, r"no entry for \['b_h'\]"),
+])
+def test_rnn_cell_backward_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.rnn_cell_backward_public(student)
+
+
+def test_rnn_cell_backward_hidden_catches_mistakes_too():
+    for student in (backward_no_tanh_derivative, backward_transposed, backward_averaged):
+        with pytest.raises(AssertionError):
+            checks.rnn_cell_backward_hidden(student)
+
+
+# --- clip_gradient_norm ---------------------------------------------------------------
+
+
+def _norm(grads):
+    return math.sqrt(sum(float(np.sum(g**2)) for g in grads))
+
+
+def clip_per_array(grads, max_norm):
+    clipped = [g * min(1.0, max_norm / n) if (n := np.linalg.norm(g)) > 0 else g.copy()
+               for g in grads]
+    return clipped, _norm(grads)
+
+
+def clip_returns_post_clip_norm(grads, max_norm):
+    clipped, _ = reference.clip_gradient_norm(grads, max_norm)
+    return clipped, _norm(clipped)
+
+
+def clip_in_place(grads, max_norm):
+    total = _norm(grads)
+    if total > max_norm:
+        for g in grads:
+            g *= max_norm / total
+    return grads, total
+
+
+def clip_always(grads, max_norm):
+    total = _norm(grads)
+    return [g * max_norm / total for g in grads], total
+
+
+@pytest.mark.parametrize("student, message", [
+    (clip_per_array, "each array was clipped on its own"),
+    (clip_returns_post_clip_norm, "total_norm is the norm after clipping"),
+    (clip_in_place, "changed the arrays it was given"),
+    (clip_always, "only clip when total_norm > max_norm"),
+])
+def test_clip_gradient_norm_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.clip_gradient_norm_public(student)
+
+
+def test_clip_gradient_norm_hidden_catches_division_by_zero():
+    def clip_divides_always(grads, max_norm):
+        total = _norm(grads)
+        factor = min(1.0, max_norm / total)  # ZeroDivisionError on all-zero gradients
+        return [g * factor for g in grads], total
+
+    checks.clip_gradient_norm_public(clip_divides_always)
+    with pytest.raises(AssertionError, match="raised ZeroDivisionError"):
+        checks.clip_gradient_norm_hidden(clip_divides_always)
+
+
+# --- vanishing_horizon ----------------------------------------------------------------
+
+
+def horizon_one_early(sigma, tolerance):
+    if sigma >= 1:
+        return None
+    return math.floor(math.log(tolerance) / math.log(sigma))
+
+
+def horizon_one_late(sigma, tolerance):
+    if sigma >= 1:
+        return None
+    return math.floor(math.log(tolerance) / math.log(sigma)) + 2
+
+
+def horizon_never_none(sigma, tolerance):
+    return math.floor(math.log(tolerance) / math.log(sigma)) + 1
+
+
+def horizon_not_whole(sigma, tolerance):
+    if sigma >= 1:
+        return None
+    return math.log(tolerance) / math.log(sigma)
+
+
+def horizon_none_only_above_one(sigma, tolerance):
+    if sigma > 1:
+        return None
+    k = 1
+    while sigma**k >= tolerance:  # loops for ever at sigma == 1, so give up
+        k += 1
+        if k > 10_000:
+            return k
+    return k
+
+
+@pytest.mark.parametrize("student, message", [
+    (horizon_one_early, "one step too early"),
+    (horizon_one_late, "too late"),
+    (horizon_never_none, "should be None: with sigma >= 1"),
+    (horizon_not_whole, "not a whole number of steps"),
+])
+def test_vanishing_horizon_mistakes(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.vanishing_horizon_public(student)
+
+
+def test_vanishing_horizon_exact_powers_and_tolerances_above_one():
+    def loop(sigma, tolerance):
+        if sigma >= 1:
+            return None
+        k = 1
+        while sigma**k >= tolerance:
+            k += 1
+        return k
+
+    checks.vanishing_horizon_hidden(loop)  # includes (0.9, 0.81), where 0.9**2 == 0.81
+
+    def zero_steps(sigma, tolerance):
+        return None if sigma >= 1 else max(0, loop(sigma, tolerance) - (tolerance > 1))
+
+    with pytest.raises(AssertionError, match="k >= 1"):
+        checks.vanishing_horizon_hidden(zero_steps)
+
+
+def test_vanishing_horizon_hidden_checks_sigma_equal_to_one():
+    checks.vanishing_horizon_public(horizon_none_only_above_one)
+    with pytest.raises(AssertionError, match=r"vanishing_horizon\(1\.0, 0\.001\) should be None"):
+        checks.vanishing_horizon_hidden(horizon_none_only_above_one)

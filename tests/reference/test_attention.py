@@ -1,0 +1,329 @@
+"""Tests for seqbook.attention: the numpy Bahdanau attention against torch, written
+independently here with nn.Linear and nn.GRUCell."""
+
+import numpy as np
+import pytest
+import torch
+
+from seqbook import reference
+
+
+def lengths_mask(lengths, S=None):
+    lengths = np.asarray(lengths)
+    S = S or int(lengths.max())
+    return np.arange(S)[None, :] < lengths[:, None]  # (B, S) bool
+
+
+def torch_masked_softmax(scores, mask):
+    scores, mask = torch.as_tensor(scores), torch.as_tensor(mask, dtype=torch.bool)
+    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1).numpy()
+
+
+def linear(weight):
+    """nn.Linear without bias holding a copy of ``weight`` (out, in), float64."""
+    layer = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(weight))
+    return layer
+
+
+def torch_attention(query, keys, mask, W, U, v):
+    """(context, weights, scores) from torch layers: the independent reference."""
+    W_layer, U_layer, v_layer = linear(W), linear(U), linear(v[None, :])
+    query, keys = torch.as_tensor(query), torch.as_tensor(keys)
+    with torch.no_grad():
+        scores = v_layer(torch.tanh(W_layer(query)[:, None, :] + U_layer(keys))).squeeze(-1)
+        weights = torch.softmax(
+            scores.masked_fill(~torch.as_tensor(mask, dtype=torch.bool), float("-inf")), dim=1)
+        context = torch.bmm(weights[:, None, :], keys).squeeze(1)
+    return context.numpy(), weights.numpy(), scores.numpy()
+
+
+def torch_decoder_step(prev_embedding, state_prev, keys, mask, params):
+    E, Hd = prev_embedding.shape[1], state_prev.shape[1]
+    Hk = keys.shape[2]
+    context, weights, _ = torch_attention(state_prev, keys, mask, params["W"], params["U"],
+                                          params["v"])
+    cell = torch.nn.GRUCell(E + Hk, Hd, dtype=torch.float64)
+    out = torch.nn.Linear(Hd + Hk + E, params["W_out"].shape[0], dtype=torch.float64)
+    with torch.no_grad():
+        for name, key in [("weight_ih", "W_x"), ("weight_hh", "W_h"), ("bias_ih", "b_x"),
+                          ("bias_hh", "b_h")]:
+            getattr(cell, name).copy_(torch.as_tensor(params[key]))
+        out.weight.copy_(torch.as_tensor(params["W_out"]))
+        out.bias.copy_(torch.as_tensor(params["b_out"]))
+        embedding, context_t = torch.as_tensor(prev_embedding), torch.as_tensor(context)
+        state = cell(torch.cat([embedding, context_t], dim=1), torch.as_tensor(state_prev))
+        logits = out(torch.cat([state, context_t, embedding], dim=1))
+    return logits.numpy(), state.numpy(), weights
+
+
+def attention_case(seed, lengths, Hd=4, Hk=6, A=5, S=None):
+    rng = np.random.default_rng(seed)
+    mask = lengths_mask(lengths, S)
+    B, S = mask.shape
+    query = rng.uniform(-1, 1, size=(B, Hd))
+    keys = rng.standard_normal((B, S, Hk))
+    params = reference.random_attention_params(3, Hd, Hk, A, 7, rng)
+    return query, keys, mask, params
+
+
+# ---------------------------------------------------------------------------------------
+# masked_softmax
+# ---------------------------------------------------------------------------------------
+
+
+def test_masked_softmax_sums_to_one_and_is_exactly_zero_on_padding():
+    rng = np.random.default_rng(0)
+    mask = lengths_mask([5, 3, 1])
+    weights = reference.masked_softmax(rng.standard_normal((3, 5)) * 3, mask)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-15)
+    assert np.all(weights[~mask] == 0.0)
+    assert np.all(weights[mask] > 0.0)
+    assert weights[2, 0] == 1.0
+
+
+def test_masked_softmax_matches_torch():
+    rng = np.random.default_rng(1)
+    for lengths in ([5, 3, 1], [4, 4], [1], [2, 7, 3, 7, 1]):
+        mask = lengths_mask(lengths, S=8)
+        scores = rng.standard_normal(mask.shape) * 4
+        np.testing.assert_allclose(reference.masked_softmax(scores, mask),
+                                   torch_masked_softmax(scores, mask), rtol=1e-13, atol=1e-15)
+
+
+def test_masked_softmax_accepts_a_0_1_mask():
+    rng = np.random.default_rng(2)
+    mask = lengths_mask([3, 2, 4])
+    scores = rng.standard_normal(mask.shape)
+    np.testing.assert_array_equal(reference.masked_softmax(scores, mask.astype(int)),
+                                  reference.masked_softmax(scores, mask))
+    np.testing.assert_array_equal(reference.masked_softmax(scores, mask.astype(float)),
+                                  reference.masked_softmax(scores, mask))
+
+
+def test_masked_softmax_is_stable_for_large_scores():
+    rng = np.random.default_rng(3)
+    mask = lengths_mask([5, 3, 1])
+    scores = 1e4 * rng.standard_normal(mask.shape)
+    scores[:, -1] = 5e4  # a huge score at a padded position must not matter
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        weights = reference.masked_softmax(scores, mask)
+    assert np.all(np.isfinite(weights))
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    np.testing.assert_allclose(weights, torch_masked_softmax(scores, mask), atol=1e-12)
+    assert np.all(weights[~mask] == 0.0)
+
+
+def test_masked_softmax_raises_on_a_row_with_no_real_position():
+    mask = np.array([[True, True], [False, False]])
+    with pytest.raises(ValueError, match=r"row\(s\) \[1\].*no real source position"):
+        reference.masked_softmax(np.zeros((2, 2)), mask)
+
+
+def test_masked_softmax_raises_on_mismatched_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        reference.masked_softmax(np.zeros((2, 3)), np.ones((3, 2), dtype=bool))
+
+
+def test_masked_softmax_does_not_modify_its_inputs():
+    scores, mask = np.arange(6.0).reshape(2, 3), lengths_mask([3, 1])
+    before = scores.copy(), mask.copy()
+    reference.masked_softmax(scores, mask)
+    np.testing.assert_array_equal(scores, before[0])
+    np.testing.assert_array_equal(mask, before[1])
+
+
+# ---------------------------------------------------------------------------------------
+# additive_scores and additive_attention
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lengths, Hd, Hk, A", [
+    ([5, 3, 1], 4, 6, 5), ([2], 3, 3, 2), ([6, 6, 6, 6], 8, 10, 7), ([1, 9, 4], 2, 4, 16),
+])
+def test_additive_attention_matches_torch(lengths, Hd, Hk, A):
+    query, keys, mask, params = attention_case(10, lengths, Hd, Hk, A)
+    W, U, v = params["W"], params["U"], params["v"]
+    context, weights, scores = torch_attention(query, keys, mask, W, U, v)
+    np.testing.assert_allclose(reference.additive_scores(query, keys, W, U, v), scores,
+                               rtol=1e-12, atol=1e-12)
+    my_context, my_weights = reference.additive_attention(query, keys, mask, W, U, v)
+    assert my_context.shape == (len(lengths), Hk) and my_weights.shape == mask.shape
+    np.testing.assert_allclose(my_weights, weights, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(my_context, context, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(my_weights.sum(axis=1), 1.0, atol=1e-14)
+    assert np.all(my_weights[~mask] == 0.0)
+
+
+def test_padding_positions_get_scores_but_no_weight():
+    query, keys, mask, params = attention_case(11, [5, 2])
+    scores = reference.additive_scores(query, keys, params["W"], params["U"], params["v"])
+    assert np.all(scores[~mask] != 0.0)  # scored ...
+    _, weights = reference.additive_attention(query, keys, mask, params["W"], params["U"],
+                                              params["v"])
+    assert np.all(weights[~mask] == 0.0)  # ... but masked out
+
+
+def test_context_ignores_what_is_stored_at_padding():
+    query, keys, mask, params = attention_case(12, [5, 3, 1])
+    W, U, v = params["W"], params["U"], params["v"]
+    context, weights = reference.additive_attention(query, keys, mask, W, U, v)
+    garbage = keys.copy()
+    garbage[~mask] = 1e6
+    context2, weights2 = reference.additive_attention(query, garbage, mask, W, U, v)
+    np.testing.assert_allclose(context2, context, atol=1e-12)
+    np.testing.assert_allclose(weights2, weights, atol=1e-12)
+    np.testing.assert_allclose(context[2], keys[2, 0], atol=1e-12)  # length 1: c = h_1
+
+
+# ---------------------------------------------------------------------------------------
+# attention_decoder_step
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lengths, E, Hd, Hk, A, V", [
+    ([5, 3, 1], 3, 4, 6, 5, 7), ([4], 2, 2, 2, 3, 4), ([2, 8, 8, 1], 5, 6, 10, 4, 11),
+])
+def test_attention_decoder_step_matches_torch(lengths, E, Hd, Hk, A, V):
+    rng = np.random.default_rng(20)
+    mask = lengths_mask(lengths)
+    B, S = mask.shape
+    params = reference.random_attention_params(E, Hd, Hk, A, V, rng)
+    embedding = rng.standard_normal((B, E))
+    state_prev = rng.uniform(-1, 1, size=(B, Hd))
+    keys = rng.standard_normal((B, S, Hk))
+    logits, state, weights = reference.attention_decoder_step(embedding, state_prev, keys,
+                                                              mask, params)
+    assert (logits.shape, state.shape, weights.shape) == ((B, V), (B, Hd), (B, S))
+    expected = torch_decoder_step(embedding, state_prev, keys, mask, params)
+    for mine, theirs in zip((logits, state, weights), expected):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-14)
+    assert np.all(weights[~mask] == 0.0)
+
+
+def test_attention_decoder_step_attends_with_the_previous_state():
+    rng = np.random.default_rng(21)
+    mask = lengths_mask([5, 3, 1])
+    params = reference.random_attention_params(3, 4, 6, 5, 7, rng)
+    embedding, state_prev = rng.standard_normal((3, 3)), rng.uniform(-1, 1, size=(3, 4))
+    keys = rng.standard_normal((3, 5, 6))
+    _, state, weights = reference.attention_decoder_step(embedding, state_prev, keys, mask,
+                                                         params)
+    _, before = reference.additive_attention(state_prev, keys, mask, params["W"],
+                                             params["U"], params["v"])
+    _, after = reference.additive_attention(state, keys, mask, params["W"], params["U"],
+                                            params["v"])
+    np.testing.assert_array_equal(weights, before)
+    assert not np.allclose(weights, after)
+
+
+def test_random_attention_params_shapes():
+    params = reference.random_attention_params(3, 4, 6, 5, 7, np.random.default_rng(0))
+    assert set(params) == set(reference.PARAM_NAMES)
+    shapes = {name: value.shape for name, value in params.items()}
+    assert shapes == {"W": (5, 4), "U": (5, 6), "v": (5,), "W_x": (12, 9), "W_h": (12, 4),
+                      "b_x": (12,), "b_h": (12,), "W_out": (7, 13), "b_out": (7,)}
+
+
+# ---------------------------------------------------------------------------------------
+# greedy_decode
+# ---------------------------------------------------------------------------------------
+
+SOS, EOS, PAD = 1, 2, 0
+
+
+class TableDecoder:
+    """A fake decoder: sequence b produces ``table[b][k]`` at its step k, whatever it is fed
+    after its first step, and records what it was fed."""
+
+    def __init__(self, table, vocab_size=8):
+        self.table, self.vocab_size, self.fed = table, vocab_size, []
+
+    def __call__(self, tokens, state):
+        self.fed.append(np.array(tokens))
+        step = state  # the state is the step count per sequence, (B,)
+        logits = np.zeros((len(self.table), self.vocab_size))
+        for b, row in enumerate(self.table):
+            logits[b, row[min(int(step[b]), len(row) - 1)]] = 1.0
+        return logits, step + 1
+
+
+def test_greedy_decode_stops_at_eos_and_pads_after_it():
+    decoder = TableDecoder([[3, 4, EOS, 5, 5, 5], [EOS, 6, 6, 6, 6, 6], [7, 3, 3, EOS, 4, 4]])
+    result = reference.greedy_decode(decoder, np.zeros(3), SOS, EOS, max_length=10)
+    expected = [[3, 4, EOS, PAD], [EOS, PAD, PAD, PAD], [7, 3, 3, EOS]]
+    np.testing.assert_array_equal(result, expected)
+    assert result.dtype.kind == "i"
+    assert len(decoder.fed) == 4  # stopped as soon as every sequence had produced EOS
+    np.testing.assert_array_equal(decoder.fed[0], [SOS, SOS, SOS])
+    np.testing.assert_array_equal(decoder.fed[1], [3, EOS, 7])  # the previous argmax
+    np.testing.assert_array_equal(decoder.fed[2][[0, 2]], [4, 3])
+
+
+def test_greedy_decode_respects_max_length():
+    decoder = TableDecoder([[3, 4, 5, 6, 7, EOS], [EOS, 3, 3, 3, 3, 3]])
+    result = reference.greedy_decode(decoder, np.zeros(2), SOS, EOS, max_length=3)
+    np.testing.assert_array_equal(result, [[3, 4, 5], [EOS, PAD, PAD]])
+    assert len(decoder.fed) == 3
+
+
+def test_greedy_decode_uses_the_given_pad_id_and_a_batch_of_one():
+    decoder = TableDecoder([[4, EOS, 6]])
+    result = reference.greedy_decode(decoder, np.zeros(1), sos_id=5, eos_id=EOS,
+                                     max_length=5, pad_id=7)
+    np.testing.assert_array_equal(result, [[4, EOS]])
+    np.testing.assert_array_equal(decoder.fed[0], [5])
+    decoder = TableDecoder([[EOS, 3], [3, EOS]])
+    result = reference.greedy_decode(decoder, np.zeros(2), SOS, EOS, max_length=5, pad_id=7)
+    np.testing.assert_array_equal(result, [[EOS, 7], [3, EOS]])
+
+
+def test_greedy_decode_reads_the_batch_from_a_tuple_state_and_torch_logits():
+    def decoder_step(tokens, state):
+        step, _ = state
+        logits = torch.zeros(len(tokens), 4)
+        logits[:, EOS if step[0] >= 1 else 3] = 1.0
+        return logits.requires_grad_(), (step + 1, "extra")
+    result = reference.greedy_decode(decoder_step, (np.zeros(3), "extra"), SOS, EOS, 5)
+    np.testing.assert_array_equal(result, [[3, EOS]] * 3)
+
+
+def test_greedy_decode_with_the_numpy_attention_decoder():
+    rng = np.random.default_rng(30)
+    mask = lengths_mask([5, 3, 1])
+    params = reference.random_attention_params(3, 4, 6, 5, 7, rng)
+    embeddings, keys = rng.standard_normal((7, 3)), rng.standard_normal((3, 5, 6))
+    fed_tokens = []
+
+    def decoder_step(tokens, state):
+        fed_tokens.append(tokens)
+        logits, state, _ = reference.attention_decoder_step(embeddings[tokens], state, keys,
+                                                            mask, params)
+        return logits, state
+    result = reference.greedy_decode(decoder_step, np.zeros((3, 4)), SOS, EOS, 6)
+    assert result.shape[0] == 3 and 1 <= result.shape[1] <= 6
+    for step in range(1, len(fed_tokens)):  # each step was fed the previous output
+        unfinished = ~(result[:, :step - 1] == EOS).any(axis=1)
+        np.testing.assert_array_equal(fed_tokens[step][unfinished],
+                                      result[unfinished, step - 1])
+
+
+# ---------------------------------------------------------------------------------------
+# dot-product scores
+# ---------------------------------------------------------------------------------------
+
+
+def test_scaled_dot_product_is_dot_product_over_sqrt_d():
+    rng = np.random.default_rng(40)
+    query, keys = rng.standard_normal((3, 16)), rng.standard_normal((3, 5, 16))
+    dot = reference.dot_product_scores(query, keys)
+    np.testing.assert_allclose(dot, np.stack([keys[b] @ query[b] for b in range(3)]))
+    np.testing.assert_allclose(reference.scaled_dot_product_scores(query, keys), dot / 4.0)
+    torch_scores = torch.nn.functional.scaled_dot_product_attention(
+        torch.as_tensor(query)[:, None, :], torch.as_tensor(keys), torch.as_tensor(keys))
+    weights = reference.masked_softmax(reference.scaled_dot_product_scores(query, keys),
+                                       np.ones((3, 5), dtype=bool))
+    np.testing.assert_allclose(np.einsum("bs,bsd->bd", weights, keys),
+                               torch_scores[:, 0].numpy(), atol=1e-12)
