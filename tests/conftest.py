@@ -5,6 +5,12 @@ import pathlib
 import pytest
 import torch
 
+from seqbook import lab
+
+# The same CPU code paths as the labs (lab.setup), set before any test computes: the notebook
+# kernels nbval starts inherit them too.
+lab.pin_cpu_code_paths()
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
 

@@ -1,6 +1,9 @@
 """Tests for seqbook.lab: one call makes a lab's random draws reproducible."""
 
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -63,3 +66,20 @@ def test_setup_uses_one_torch_thread():
     torch.set_num_threads(2)
     lab.setup(0)
     assert torch.get_num_threads() == 1
+
+
+def test_cpu_code_paths_are_pinned_without_overriding():
+    environ = {"MKL_CBWR": "COMPATIBLE"}
+    lab.pin_cpu_code_paths(environ)
+    assert environ["MKL_CBWR"] == "COMPATIBLE"  # what a reader set is kept
+    assert environ["ATEN_CPU_CAPABILITY"] == "avx2" and environ["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+
+
+def test_setup_pins_torch_to_avx2_kernels(root):
+    code = ("import torch; from seqbook import lab; lab.setup(); x = torch.ones(3) + 1; "
+            "print(torch.backends.cpu.get_cpu_capability())")
+    env = {k: v for k, v in os.environ.items() if k not in lab.CPU_CODE_PATHS}
+    completed = subprocess.run([sys.executable, "-c", code], cwd=root, env=env,
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.strip() in ("AVX2", "DEFAULT")  # DEFAULT: a CPU without AVX2
