@@ -1,15 +1,16 @@
 """seqbook: the shared code of the Sequence Models course book.
 
-Modules, named for what they hold:
-- ``cells``: reference recurrent cells in numpy, in the book's notation;
-- ``gradients``: gradient checks, clipping, gradients through time;
-- ``data``: the data the book trains on (generated, or shipped in a PyPI package);
-- ``dates``: Chapter 4's task, human-written dates (Babel's CLDR data) to ISO 8601;
-- ``models``: small torch models and training loops for the experiments;
-- ``seq2seq``: Chapter 4's encoder-decoders in torch, plain and with Bahdanau attention;
-- ``plots`` and ``widgets``: figures and explorer widgets for the labs;
-- ``checks``: the tests behind every graded exercise;
-- ``lab``: reproducible set-up for a lab.
+The folders are the architecture; each layer imports only the layers above it in this list
+(``tests/test_layers.py`` checks it):
+
+- ``lab``, ``progress``: a lab's reproducible set-up, and progress bars for long cells;
+- ``reference``: the book's equations in numpy, the canonical answer to every exercise;
+- ``tasks``: the data the book trains on, with one vocabulary class and one mask helper;
+- ``models``: torch models and the one training loop every chapter uses;
+- ``views``: plots and explorers;
+- ``checks``: the tests behind every graded exercise, one module per lab;
+- ``course``: instructor tooling (``seqbook assign``, ``seqbook grade``, lesson generation),
+  which students do not need.
 """
 
 __version__ = "0.1.0"
