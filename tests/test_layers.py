@@ -13,7 +13,6 @@ source, so a lazy import cannot hide an upward dependency.
 """
 
 import ast
-import pathlib
 
 import pytest
 
