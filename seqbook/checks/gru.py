@@ -17,6 +17,7 @@ import torch
 
 from seqbook import reference
 from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
+from seqbook.models.recurrent import RECURRENT
 from seqbook.tasks.vocabulary import length_mask
 
 TRANSPOSE_HINT = (
@@ -188,7 +189,6 @@ def gru_cell_forward_hidden(student):
 # ---------------------------------------------------------------------------------------
 
 KINDS = ("rnn", "lstm", "gru")
-MODULES = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -196,7 +196,7 @@ def _torch_counts(input_size, hidden_size):
     """sum(p.numel()) of one layer of each torch module: the independent reference."""
     with torch.random.fork_rng():
         return {kind: sum(p.numel() for p in module(input_size, hidden_size).parameters())
-                for kind, module in MODULES.items()}
+                for kind, module in RECURRENT.items()}
 
 
 def _count_mistakes(kind, D, H):
