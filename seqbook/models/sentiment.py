@@ -17,7 +17,8 @@ from seqbook.tasks.vocabulary import length_mask, tokenize
 def last_valid_step(hiddens, lengths):
     """The hidden state at the last real (not padding) step of each sequence.
 
-    Works on numpy arrays and on torch tensors alike.
+    Works on numpy arrays and on torch tensors alike (torch indexes with a numpy array of
+    rows too, and autograd flows through).
 
     Args:
         hiddens: (B, T, H), the hidden state after every step; steps past a sequence's
@@ -27,17 +28,15 @@ def last_valid_step(hiddens, lengths):
     Returns:
         (B, H): row b is ``hiddens[b, lengths[b] - 1]``.
     """
-    if isinstance(hiddens, torch.Tensor):
-        rows = torch.arange(hiddens.shape[0], device=hiddens.device)
-    else:
-        rows = np.arange(hiddens.shape[0])
-    return hiddens[rows, lengths - 1]
+    rows = np.arange(hiddens.shape[0])  # (B,)
+    return hiddens[rows, lengths - 1]  # (B, H): row b, step lengths[b] - 1
 
 
 def masked_mean(hiddens, mask):
     """The mean over the real steps of each sequence, padding left out.
 
-    Works on numpy arrays and on torch tensors alike.
+    Works on numpy arrays and on torch tensors alike: ``* 1.0`` turns a bool or 0/1 mask
+    into floats in either (float32 in torch, so a model's dtype is kept).
 
     Args:
         hiddens: (B, T, H).
@@ -46,8 +45,8 @@ def masked_mean(hiddens, mask):
     Returns:
         (B, H): row b is the mean of ``hiddens[b, t]`` over the t where ``mask[b, t]``.
     """
-    mask = mask[..., None] * 1.0  # (B, T, 1), float whether it came as bool or as numbers
-    return (hiddens * mask).sum(1) / mask.sum(1)
+    weights = mask[:, :, None] * 1.0  # (B, T, 1): 1.0 at real steps, 0.0 at padding
+    return (hiddens * weights).sum(axis=1) / weights.sum(axis=1)  # (B, H)
 
 
 # ----------------------------------------------------------------------------- models

@@ -6,7 +6,8 @@ available here, so a lab reads ``reference.rnn_forward(...)``:
 - ``rnn``: the tanh RNN cell, its unrolling and its backward step (Chapter 1);
 - ``gradients``: numerical gradients, clipping, gradients through time (Chapter 1);
 - ``lstm``: the LSTM, its gates and the peephole variant (Chapter 2);
-- ``gru``: the GRU with both reset placements (Chapter 3);
+- ``gru``: the GRU with both reset placements, and the three cells' parameter counts
+  (Chapter 3);
 - ``attention``: Bahdanau's additive attention and greedy decoding (Chapter 4);
 - ``activations``: the sigmoid the gated cells share.
 
@@ -43,6 +44,7 @@ from seqbook.reference.gru import (
     gru_parameter_count,
     gru_unit_trajectory,
     gru_weights_from_torch,
+    parameter_counts,
     random_gru_weights,
 )
 from seqbook.reference.lstm import (

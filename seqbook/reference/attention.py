@@ -37,30 +37,18 @@ def masked_softmax(scores, mask):
 
     Args:
         scores: alignment scores, shape (B, S).
-        mask: shape (B, S), bool or 0/1; True (1) marks a real source position.
+        mask: shape (B, S), bool or 0/1; True (1) marks a real source position. Every row
+            needs at least one (a row of padding only has no softmax: it comes out NaN).
 
     Returns:
         The attention weights, shape (B, S): each row sums to 1 over its real positions
         and is exactly 0 at padding.
-
-    Raises:
-        ValueError: if a row has no real position (its softmax is undefined), or if the
-            shapes of ``scores`` and ``mask`` differ.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    mask = np.asarray(mask).astype(bool)
-    if scores.shape != mask.shape or scores.ndim != 2:
-        raise ValueError(f"masked_softmax needs scores and mask of the same shape (B, S); "
-                         f"got scores {scores.shape} and mask {mask.shape}.")
-    empty_rows = np.flatnonzero(~mask.any(axis=1))
-    if empty_rows.size:
-        raise ValueError(f"masked_softmax: row(s) {empty_rows.tolist()} of the mask have no "
-                         "real source position, so their softmax is undefined. Every "
-                         "source sequence needs a length of at least 1.")
-    masked = np.where(mask, scores, -np.inf)  # (B, S): padding can never be the max
-    shifted = masked - masked.max(axis=1, keepdims=True)  # (B, S), <= 0 at real positions
-    exps = np.where(mask, np.exp(shifted), 0.0)  # (B, S): exp(-inf) = 0, and exactly 0
-    return exps / exps.sum(axis=1, keepdims=True)  # (B, S), each row sums to 1
+    real = np.asarray(mask).astype(bool)  # (B, S)
+    masked_scores = np.where(real, scores, -np.inf)  # (B, S): padding can never win
+    shifted = masked_scores - masked_scores.max(axis=1, keepdims=True)  # (B, S)
+    exps = np.where(real, np.exp(shifted), 0.0)  # (B, S), exactly 0 at padding
+    return exps / exps.sum(axis=1, keepdims=True)  # (B, S)
 
 
 def additive_scores(query, keys, W, U, v):
@@ -93,10 +81,14 @@ def additive_attention(query, keys, mask, W, U, v):
     Returns:
         ``(context, attention_weights)``: c_t of shape (B, Hk) and alpha_t of shape (B, S),
         whose rows sum to 1 and are 0 at padding.
+
+    The scores are those of :func:`additive_scores`, written out here as in the lab.
     """
-    alignment_scores = additive_scores(query, keys, W, U, v)  # (B, S)
+    projected_query = query @ W.T  # (B, A): W s_{t-1}
+    projected_keys = keys @ U.T  # (B, S, A): U h_j for every j
+    alignment_scores = np.tanh(projected_query[:, None, :] + projected_keys) @ v  # (B, S)
     attention_weights = masked_softmax(alignment_scores, mask)  # (B, S)
-    context = np.einsum("bs,bsh->bh", attention_weights, keys)  # (B, Hk): sum_j alpha_j h_j
+    context = (attention_weights[:, :, None] * keys).sum(axis=1)  # (B, Hk): sum_j alpha_j h_j
     return context, attention_weights
 
 
@@ -127,33 +119,13 @@ def attention_decoder_step(prev_embedding, state_prev, keys, mask, params):
         ``(logits, state, attention_weights)``: shapes (B, V), (B, Hd) and (B, S).
     """
     context, attention_weights = additive_attention(
-        state_prev, keys, mask, params["W"], params["U"], params["v"])  # (B, Hk), (B, S)
+        state_prev, keys, mask, params["W"], params["U"], params["v"])  # query s_{t-1}
     gru_input = np.concatenate([prev_embedding, context], axis=1)  # (B, E + Hk)
     state = gru_cell_forward(gru_input, state_prev, params["W_x"], params["W_h"],
-                                   params["b_x"], params["b_h"])  # (B, Hd): s_t
+                             params["b_x"], params["b_h"])  # (B, Hd): s_t
     readout = np.concatenate([state, context, prev_embedding], axis=1)  # (B, Hd + Hk + E)
     logits = readout @ params["W_out"].T + params["b_out"]  # (B, V)
     return logits, state, attention_weights
-
-
-def _as_numpy(array):
-    """A numpy copy of an array or a torch tensor (detached)."""
-    if hasattr(array, "detach"):
-        array = array.detach().cpu().numpy()
-    return np.asarray(array)
-
-
-def _batch_size(state):
-    """The batch size of an opaque decoder state: the first axis of its first array."""
-    while isinstance(state, (tuple, list, dict)):
-        if not state:
-            break
-        state = next(iter(state.values())) if isinstance(state, dict) else state[0]
-    shape = getattr(state, "shape", None)
-    if not shape:
-        raise ValueError("greedy_decode reads the batch size from the decoder state: pass an "
-                         "array (B, ...), or a tuple, list or dict whose first item is one.")
-    return int(shape[0])
 
 
 def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
@@ -161,12 +133,13 @@ def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
 
     Args:
         decoder_step: a function ``decoder_step(tokens, state) -> (logits, new_state)``;
-            ``tokens`` is an int array (B,) of the previous tokens, ``logits`` is (B, V).
-            The state is opaque (e.g. s_{t-1} with the keys and mask bound in a closure);
-            its first array's first axis must be the batch.
-        state: the decoder's initial state.
+            ``tokens`` is an int array (B,) of the previous tokens, ``logits`` is (B, V)
+            (an array, or anything ``np.asarray`` reads, such as a tensor without grad).
+            The keys and mask can be bound in a closure, as
+            :meth:`seqbook.models.seq2seq.Seq2Seq.decoder_for` does.
+        state: the decoder's initial state, an array whose first axis is the batch (B, ...).
         sos_id, eos_id, pad_id: the start, end and padding token ids.
-        max_length: the most tokens produced per sequence.
+        max_length: the most tokens produced per sequence, at least 1.
 
     Returns:
         An int array (B, L), L <= max_length: the produced tokens, without the SOS, with
@@ -178,20 +151,17 @@ def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
     matter, since its later outputs are replaced by padding (feeding back its argmax
     would do as well).
     """
-    batch = _batch_size(state)
-    tokens = np.full(batch, sos_id, dtype=np.int64)  # (B,): every sequence starts at SOS
+    batch = np.shape(state)[0]
+    tokens = np.full(batch, sos_id)  # (B,)
     finished = np.zeros(batch, dtype=bool)  # (B,)
     produced = []
     for _ in range(max_length):
         logits, state = decoder_step(tokens, state)
-        best = _as_numpy(logits).argmax(axis=1).astype(np.int64)  # (B,)
-        tokens = np.where(finished, pad_id, best)  # (B,): padding after EOS
+        tokens = np.where(finished, pad_id, np.asarray(logits).argmax(axis=1))  # (B,)
         produced.append(tokens)
         finished = finished | (tokens == eos_id)
         if finished.all():
             break
-    if not produced:
-        return np.zeros((batch, 0), dtype=np.int64)
     return np.stack(produced, axis=1)  # (B, L)
 
 

@@ -2,8 +2,6 @@
 gradients shrink or grow as they travel back through time (Chapter 1, sections 1.5 and
 1.6). How far back a torch model's gradient reaches is in :mod:`seqbook.models.reach`."""
 
-import math
-
 import numpy as np
 
 from seqbook.reference.rnn import random_rnn_weights, rnn_forward
@@ -51,13 +49,12 @@ def clip_gradient_norm(grads, max_norm):
         max_norm: the threshold, a positive float.
 
     Returns:
-        ``(clipped, total_norm)``: a new list of arrays and the norm before clipping.
+        ``(clipped, total_norm)``: a new list of arrays (new even when nothing is clipped:
+        multiplied by 1) and the norm before clipping.
     """
-    total_norm = math.sqrt(sum(float(np.sum(g**2)) for g in grads))
-    if total_norm > max_norm:
-        factor = max_norm / total_norm
-        return [g * factor for g in grads], total_norm
-    return [g.copy() for g in grads], total_norm
+    total_norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    factor = max_norm / total_norm if total_norm > max_norm else 1.0
+    return [g * factor for g in grads], total_norm
 
 
 def vanishing_horizon(largest_singular_value, tolerance):
@@ -67,16 +64,14 @@ def vanishing_horizon(largest_singular_value, tolerance):
     singular value of W_hh. For sigma < 1 the bound first drops below the tolerance at
     the smallest k >= 1 with sigma^k < tolerance. For sigma >= 1 the bound never drops, so
     nothing is guaranteed and the function returns None.
+
+    Both arguments must be positive (with tolerance <= 0 the loop would never end). The
+    loop compares sigma**k itself, so exact powers come out right (0.9**2 == 0.81 is not
+    below 0.81), where the logarithm's closed form can be off by one.
     """
-    if largest_singular_value <= 0 or tolerance <= 0:
-        raise ValueError("the singular value and the tolerance must both be positive")
     if largest_singular_value >= 1:
         return None
-    # The logarithm gives the answer up to rounding; exact powers (0.9**2 == 0.81) need
-    # the comparison itself, so settle the last step by computing sigma**k directly.
-    k = max(1, math.floor(math.log(tolerance) / math.log(largest_singular_value)))
-    while k > 1 and largest_singular_value ** (k - 1) < tolerance:
-        k -= 1
+    k = 1
     while largest_singular_value**k >= tolerance:
         k += 1
     return k

@@ -152,7 +152,6 @@ def random_gru_weights(input_size, hidden_size, rng, update_bias=0.0):
     return weights
 
 
-
 def gru_parameter_count(input_size, hidden_size):
     """Number of weights in one GRU layer: three blocks of W_x, W_h, b_x and b_h.
 
@@ -160,6 +159,22 @@ def gru_parameter_count(input_size, hidden_size):
     ``sum(p.numel() for p in torch.nn.GRU(D, H).parameters())``.
     """
     return 3 * (hidden_size * input_size + hidden_size * hidden_size + 2 * hidden_size)
+
+
+def parameter_counts(input_size, hidden_size):
+    """Parameters of one layer of torch's RNN, GRU and LSTM, both bias vectors counted.
+
+    Each gate or candidate block has an (H, D) input matrix, an (H, H) recurrent matrix and
+    torch's two biases bias_ih and bias_hh; the RNN has one block, the GRU three (r, z, n)
+    and the LSTM four (i, f, g, o). Each count equals ``sum(p.numel() for p in
+    module(D, H).parameters())``.
+
+    Returns:
+        A dict ``{"rnn": int, "gru": int, "lstm": int}``.
+    """
+    D, H = input_size, hidden_size
+    one_block = H * D + H * H + 2 * H  # W_x block, W_h block, bias_ih and bias_hh
+    return {"rnn": one_block, "gru": 3 * one_block, "lstm": 4 * one_block}
 
 
 def gru_unit_trajectory(update_gate, reset_gate, input_drive, steps, hidden0=0.8,

@@ -11,7 +11,6 @@ from seqbook.reference.activations import sigmoid
 LSTM_GATE_ORDER = ("input_gate", "forget_gate", "candidate", "output_gate")
 
 
-
 def lstm_gates(x, hidden_prev, W_x, W_h, b):
     """The four gate layers of the LSTM, equations (2.1) to (2.4).
 
@@ -43,9 +42,14 @@ def lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b):
     Returns:
         ``(hidden, cell)``: h_t and c_t, each of shape (B, H).
     """
-    input_gate, forget_gate, candidate, output_gate = lstm_gates(x, hidden_prev, W_x, W_h, b)
-    cell = forget_gate * cell_prev + input_gate * candidate  # (B, H), equation (2.5)
-    hidden = output_gate * np.tanh(cell)  # (B, H), equation (2.6)
+    pre_activation = x @ W_x.T + hidden_prev @ W_h.T + b  # (B, 4H)
+    i_pre, f_pre, g_pre, o_pre = np.split(pre_activation, 4, axis=1)  # each (B, H)
+    input_gate = sigmoid(i_pre)  # (2.1)
+    forget_gate = sigmoid(f_pre)  # (2.2)
+    candidate = np.tanh(g_pre)  # (2.3)
+    output_gate = sigmoid(o_pre)  # (2.4)
+    cell = forget_gate * cell_prev + input_gate * candidate  # (2.5)
+    hidden = output_gate * np.tanh(cell)  # (2.6)
     return hidden, cell
 
 
@@ -110,7 +114,7 @@ def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b,
     i_pre, f_pre, g_pre, o_pre = np.split(pre_activation, 4, axis=1)  # each (B, H)
     input_gate = sigmoid(i_pre + peep_i * cell_prev)  # (2.8)
     forget_gate = sigmoid(f_pre + peep_f * cell_prev)  # (2.9)
-    candidate = np.tanh(g_pre)
+    candidate = np.tanh(g_pre)  # (2.3)
     cell = forget_gate * cell_prev + input_gate * candidate  # (2.5)
     output_gate = sigmoid(o_pre + peep_o * cell)  # (2.10): the new cell
     hidden = output_gate * np.tanh(cell)  # (2.6)
@@ -123,9 +127,9 @@ def cell_after_steps(cell0, forget_gate, input_gate, candidate, steps):
     Applies equation (2.5), c_t = f c_{t-1} + i g, ``steps`` times. Works element-wise on
     numbers or arrays of one shape. With f = 1 and i = 0 the cell never changes.
     """
-    cell = np.asarray(cell0, dtype=np.float64)
+    cell = np.asarray(cell0, dtype=float)
     for _ in range(steps):
-        cell = forget_gate * cell + input_gate * candidate
+        cell = forget_gate * cell + input_gate * candidate  # (2.5) with fixed gates
     return cell
 
 

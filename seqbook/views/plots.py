@@ -10,11 +10,9 @@ from seqbook.models.reach import gradient_reach
 from seqbook.reference import (
     cell_after_steps,
     gradient_norm_by_lag,
-    gru_parameter_count,
     gru_unit_trajectory,
-    lstm_parameter_count,
+    parameter_counts,
     repeated_multiply,
-    rnn_parameter_count,
 )
 
 
@@ -202,11 +200,7 @@ def draw_parameter_counts(ax, input_size, hidden_size):
     Returns:
         A dict from ``"rnn"``, ``"gru"``, ``"lstm"`` to the counts drawn.
     """
-    counts = {
-        "rnn": rnn_parameter_count(input_size, hidden_size, torch_biases=True),
-        "gru": gru_parameter_count(input_size, hidden_size),
-        "lstm": lstm_parameter_count(input_size, hidden_size, torch_biases=True),
-    }
+    counts = parameter_counts(input_size, hidden_size)  # {"rnn", "gru", "lstm"}, in order
     bars = ax.bar([name.upper() for name in counts], list(counts.values()),
                   color=["C7", "C2", "C0"])
     for bar, count in zip(bars, counts.values()):

@@ -126,3 +126,11 @@ def test_gru_and_rnn_parameter_counts_match_torch(input_size, hidden_size):
             == torch_count(torch.nn.RNN))
     assert (reference.rnn_parameter_count(input_size, hidden_size)
             == torch_count(torch.nn.RNN) - hidden_size)
+
+
+@pytest.mark.parametrize("input_size, hidden_size", [(1, 1), (3, 5), (300, 512)])
+def test_parameter_counts_match_torch(input_size, hidden_size):
+    expected = {name: sum(p.numel() for p in module(input_size, hidden_size).parameters())
+                for name, module in [("rnn", torch.nn.RNN), ("gru", torch.nn.GRU),
+                                     ("lstm", torch.nn.LSTM)]}
+    assert reference.parameter_counts(input_size, hidden_size) == expected

@@ -1,0 +1,292 @@
+"""One source per exercise: every master's solution is the package's function, as code.
+
+The exercises are read from the masters themselves (every raw ``# BEGIN QUESTION`` cell
+with its ``name:``), so a new chapter is covered without touching this file. For each
+one, the solution function (the code cell after the question's raw ``# BEGIN SOLUTION``
+cell) and the package function of the same name (found by name in the modules of
+``seqbook.reference``, ``seqbook.tasks`` and ``seqbook.models``) must be the same code:
+equal ASTs once
+
+- each function's docstring is removed (the master's states the exercise's contract, the
+  package's documents the module), and
+- ``reference.NAME`` is read as ``NAME``: the lab calls the book's other functions through
+  the module alias (``reference.rnn_cell_forward(...)`` inside ``rnn_forward``), which the
+  package, inside that module, calls by their bare name.
+
+Comments, otter's ``# BEGIN SOLUTION`` / ``# END SOLUTION`` markers among them, are not in
+the AST, so they never count. Nothing else is normalised: a renamed variable, a reordered
+line or another way of writing the same sum is a difference.
+"""
+
+import ast
+import difflib
+import importlib
+import inspect
+import json
+import pkgutil
+import textwrap
+
+import pytest
+import yaml
+
+import seqbook.models
+import seqbook.reference
+import seqbook.tasks
+from seqbook.course import chapters
+from tests.conftest import ROOT
+
+PACKAGES = (seqbook.reference, seqbook.tasks, seqbook.models)
+MODULE_ALIAS = "reference"  # `reference.NAME` in a master is `NAME` in the package
+
+# Exercises whose master deliberately teaches another form than the package's function,
+# as (chapter, exercise) -> why. Each must say so in its master's markdown, and must still
+# differ (a stale entry fails). None so far: every solution is its package function.
+DELIBERATE_DIFFERENCES = {}
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the masters and the package
+# ---------------------------------------------------------------------------------------
+
+
+def source_of(cell):
+    return "".join(cell["source"])
+
+
+def exercises_of(master):
+    """[(exercise name, solution cell source)] of one master notebook, in order."""
+    cells = json.loads(master.read_text(encoding="utf-8"))["cells"]
+    found = []
+    for index, cell in enumerate(cells):
+        text = source_of(cell)
+        if cell["cell_type"] != "raw" or not text.startswith("# BEGIN QUESTION"):
+            continue
+        config = yaml.safe_load(text.split("\n", 1)[1])
+        name = config["name"]
+        solution = None
+        for later, following in enumerate(cells[index + 1:], start=index + 1):
+            marker = source_of(following).strip()
+            if following["cell_type"] == "raw" and marker == "# END QUESTION":
+                break
+            if following["cell_type"] == "raw" and marker == "# BEGIN SOLUTION":
+                solution = source_of(cells[later + 1])
+                break
+        if solution is None:
+            raise AssertionError(f"{master.name}: question {name!r} has no raw "
+                                 "'# BEGIN SOLUTION' cell before its '# END QUESTION'.")
+        found.append((name, solution))
+    return found
+
+
+def all_exercises():
+    """[(chapter, exercise name, solution source)] over every master in solutions/."""
+    return [(master.stem, name, solution)
+            for master in sorted((ROOT / "solutions").glob("*.ipynb"))
+            for name, solution in exercises_of(master)]
+
+
+def solution_function(name, solution):
+    """The ``def name`` at the top level of a solution cell's source, as an AST node."""
+    defs = [node for node in ast.parse(chapters.strip_magics(solution)).body
+            if isinstance(node, ast.FunctionDef) and node.name == name]
+    if len(defs) != 1:
+        raise AssertionError(f"the solution cell of exercise {name!r} should define "
+                             f"`def {name}` once at its top level; it defines it "
+                             f"{len(defs)} times.")
+    return defs[0]
+
+
+def package_functions(name):
+    """Every function called ``name`` defined (not just re-exported) in a module of the
+    three packages."""
+    found = []
+    for package in PACKAGES:
+        modules = [package] + [importlib.import_module(info.name) for info in
+                               pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+        for module in modules:
+            candidate = vars(module).get(name)
+            if inspect.isfunction(candidate) and candidate.__module__ == module.__name__:
+                found.append(candidate)
+    return found
+
+
+def package_function(name):
+    """The one package function called ``name``, as an AST node."""
+    found = package_functions(name)
+    where = ", ".join(sorted(f"{function.__module__}.{name}" for function in found))
+    if not found:
+        raise AssertionError(
+            f"exercise {name!r} has no package function: define `{name}` once, in the layer "
+            "it belongs to (numpy equations in seqbook/reference/, data in seqbook/tasks/, "
+            "torch in seqbook/models/), with the master's solution as its body.")
+    if len(found) > 1:
+        raise AssertionError(f"exercise {name!r} has {len(found)} package functions of that "
+                             f"name ({where}); keep exactly one.")
+    [function] = found
+    return ast.parse(textwrap.dedent(inspect.getsource(function))).body[0], function
+
+
+# ---------------------------------------------------------------------------------------
+# The comparison
+# ---------------------------------------------------------------------------------------
+
+
+class _ReadModuleAlias(ast.NodeTransformer):
+    """``reference.NAME`` becomes the bare name ``NAME``."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == MODULE_ALIAS:
+            return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
+        return node
+
+
+def normalised(function):
+    """A copy of a FunctionDef without its docstring, ``reference.NAME`` read as ``NAME``."""
+    function = _ReadModuleAlias().visit(ast.parse(ast.unparse(function)).body[0])
+    body = function.body
+    if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        function.body = body[1:] or [ast.Pass()]
+    return function
+
+
+def same_code(first, second):
+    """Whether two FunctionDef nodes are the same code under the module docstring's rules."""
+    return ast.dump(normalised(first)) == ast.dump(normalised(second))
+
+
+def difference(package, master, package_label, master_label):
+    """A unified diff of the two normalised functions, for the failure message."""
+    return "\n".join(difflib.unified_diff(
+        ast.unparse(normalised(package)).splitlines(),
+        ast.unparse(normalised(master)).splitlines(),
+        package_label, master_label, lineterm=""))
+
+
+def assert_same_code(package, master, package_label, master_label):
+    """Fail, showing the difference, unless the two functions are the same code."""
+    assert same_code(package, master), (
+        f"{master_label} is not the same code as {package_label} (docstrings removed, "
+        f"`{MODULE_ALIAS}.NAME` read as `NAME`); make them one:\n"
+        + difference(package, master, package_label, master_label))
+
+
+# ---------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------
+
+EXERCISES = all_exercises()
+
+
+def test_every_master_has_exercises_and_grading_sees_the_same_ones():
+    masters = sorted((ROOT / "solutions").glob("*.ipynb"))
+    assert masters, "no masters found in solutions/"
+    for master in masters:
+        found = [name for chapter, name, _ in EXERCISES if chapter == master.stem]
+        assert found, f"no '# BEGIN QUESTION' found in solutions/{master.name}"
+        assert found == list(chapters.read_master(master).exercises), master.name
+
+
+@pytest.mark.parametrize("chapter, name, solution", EXERCISES,
+                         ids=[f"{chapter}-{name}" for chapter, name, _ in EXERCISES])
+def test_solution_is_the_package_function(chapter, name, solution):
+    master = solution_function(name, solution)
+    package, function = package_function(name)
+    package_label = f"{function.__module__}.{name}"
+    master_label = f"solutions/{chapter}.ipynb, exercise {name}"
+    if (chapter, name) in DELIBERATE_DIFFERENCES:
+        assert not same_code(package, master), (
+            f"{master_label} is now the same code as {package_label}: remove its entry "
+            "from DELIBERATE_DIFFERENCES (and the note in the master's markdown).")
+        return
+    assert_same_code(package, master, package_label, master_label)
+
+
+def test_deliberate_differences_name_existing_exercises():
+    exercises = {(chapter, name) for chapter, name, _ in EXERCISES}
+    assert set(DELIBERATE_DIFFERENCES) <= exercises
+
+
+def function(source):
+    return ast.parse(textwrap.dedent(source)).body[0]
+
+
+def test_the_comparison_catches_a_different_function():
+    tanh = function('''
+        def cell(x, W):
+            """Docstring."""
+            return np.tanh(x @ W.T)
+    ''')
+    sigmoid = function('''
+        def cell(x, W):
+            """Docstring."""
+            return reference.sigmoid(x @ W.T)
+    ''')
+    assert not same_code(tanh, sigmoid)
+    with pytest.raises(AssertionError, match=r"(?s)not the same code.*-    return np\.tanh"
+                                             r".*\+    return sigmoid"):
+        assert_same_code(tanh, sigmoid, "package", "master")
+
+
+@pytest.mark.parametrize("other", [
+    # a renamed variable
+    '''
+    def forward(xs, W):
+        outputs = [step(x, W) for x in xs]
+        return outputs
+    ''',
+    # another module's function of the same name: only `reference.` is read as bare
+    '''
+    def forward(xs, W):
+        hiddens = [np.step(x, W) for x in xs]
+        return hiddens
+    ''',
+    # another signature
+    '''
+    def forward(xs, W, b=None):
+        hiddens = [step(x, W) for x in xs]
+        return hiddens
+    ''',
+])
+def test_the_comparison_normalises_nothing_else(other):
+    package = function('''
+        def forward(xs, W):
+            hiddens = [step(x, W) for x in xs]
+            return hiddens
+    ''')
+    assert not same_code(package, function(other))
+
+
+def test_the_comparison_ignores_docstrings_comments_markers_and_the_module_alias():
+    package = function('''
+        def forward(xs, W):
+            """The package's docstring."""
+            hiddens = [step(x, W) for x in xs]  # (T, H)
+            return hiddens
+    ''')
+    master = function('''
+        def forward(xs, W):
+            """The exercise's contract,
+            on two lines."""
+            # BEGIN SOLUTION
+            hiddens = [reference.step(x, W) for x in xs]
+            return hiddens
+            # END SOLUTION
+    ''')
+    assert same_code(package, master)
+
+
+def test_package_lookup_fails_clearly_for_missing_or_duplicate_names(monkeypatch):
+    with pytest.raises(AssertionError, match="has no package function"):
+        package_function("no_such_exercise_function")
+    # a name defined in two modules: lstm_cell_forward is in reference.lstm only, so
+    # pretend it is also defined in a tasks module
+    from seqbook.reference.lstm import lstm_cell_forward
+    from seqbook.tasks import adding
+
+    clone = type(lstm_cell_forward)(lstm_cell_forward.__code__, vars(adding))
+    clone.__module__ = adding.__name__
+    monkeypatch.setattr(adding, "lstm_cell_forward", clone, raising=False)
+    with pytest.raises(AssertionError, match=r"2 package functions.*seqbook\.tasks\.adding"):
+        package_function("lstm_cell_forward")
