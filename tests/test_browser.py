@@ -9,6 +9,9 @@ else), so the book is shown to work with no network. The checks are also shown t
 when the MathJax or widget assets are removed from a copy of the build.
 
 Screenshots for people to look at go to ``_build/test-book/_build/screenshots``.
+
+That every lab is a page of ``_toc.yml``, under its reading, is a rule of the chapter
+contract, tests/test_chapter_contract.py.
 """
 
 import importlib.util
@@ -68,14 +71,6 @@ def visit_and_check(browser, site, docname, viewport=browser_checks.DESKTOP):
     if docname in LABS:
         problems += browser_checks.check_widgets(visit.page, ROOT / f"{docname}.ipynb")
     return visit, visit.problems + problems
-
-
-def test_the_table_of_contents_lists_readings_and_labs():
-    assert "book/intro" in PAGES and "book/bibliography" in PAGES
-    assert LABS, "no lab page (lessons/...) in _toc.yml"
-    lessons = sorted(path.stem for path in (ROOT / "lessons").glob("*.ipynb"))
-    assert sorted(pathlib.Path(lab).name for lab in LABS) == lessons, (
-        "every notebook in lessons/ must be a page in _toc.yml")
 
 
 @pytest.mark.parametrize("docname", PAGES)

@@ -1,0 +1,907 @@
+"""The chapter contract: everything a chapter of the book must have, in one file.
+
+A chapter is one reading, ``book/NN_topic.md``, and one or more labs. A lab is an
+otter-grader master ``solutions/LAB.ipynb`` and the student notebook ``lessons/LAB.ipynb``
+that ``tools/make_lessons.py LAB`` generates from it. A chapter split into several labs
+(``04a_seq2seq``, ``04b_attention``) shares one reading. The chapters are found on disk:
+the masters in ``solutions/``, grouped by their number. ``tools/new_chapter.py NN_topic``
+makes a new chapter that keeps every rule (see the README, "Adding a chapter").
+
+The rules. Each is a plain function ``check_<rule>(root, chapter)`` of a repository root
+and a chapter id (``"04"``, or any name that starts with the number: ``04b_attention``),
+returning a list of problems, empty when the chapter keeps the rule. Every problem names
+what is missing and how to fix it.
+
+``reading``
+    exactly one ``book/NN_*.md``, titled ``# N. ...``, with a "Learning objectives"
+    admonition, numbered sections (``## N.1 ...``), at least one numbered equation
+    (``\\tag{N.k}``), a figure whose file exists, and the sections Summary, Key terms,
+    Questions and Further reading.
+``master``
+    every lab has ``solutions/LAB.ipynb`` whose ``# ASSIGNMENT CONFIG`` raw cell names it
+    ``LAB``; it opens with a ``# Lab ...`` title and its learning objectives, its first code
+    cell is the set-up (``lab.setup(...)``), and it ends with a Summary, Questions and
+    their answers in a cell tagged ``instructor-only``.
+``lesson``
+    every lab has ``lessons/LAB.ipynb``, executed, and in sync with its master: the cells
+    otter assign makes from the master today, and the same public tests.
+``secrets``
+    no solution line, hidden test, instructor-only cell or otter marker reaches a lesson.
+``exercises``
+    at least ``MIN_EXERCISES`` graded exercises per chapter (over all its labs), each with
+    points, a public test and a ``# HIDDEN`` test in the master, its public test in the
+    lesson's otter metadata, and test cells that call the pair of check functions
+    ``<exercise>_public`` and ``<exercise>_hidden`` of a module in ``seqbook/checks/``.
+``explorers``
+    every lab calls an explorer (``explorers.<something>(...)``) and its lesson shows at
+    least one widget, with the widget state saved (so the static book can render it).
+``links``
+    the reading links to each of its labs (``../lessons/LAB``) and each lab links back
+    to its reading (``../book/NN_topic.md``).
+``toc``
+    ``_toc.yml`` has the reading (``file: book/NN_topic``) with each lab as one of its
+    sections (``file: lessons/LAB``).
+``references``
+    the reading cites its sources with ``{cite}`` keys that all exist in
+    ``book/references.bib`` (the file ``_config.yml`` names), and a bibliography prints
+    them: its own ``{bibliography}`` directive, or ``book/bibliography.md`` (in the table
+    of contents) with ``:all:``, which is how the book does it today.
+
+And one rule of the whole book, ``check_book(root)``: no lesson without a master, and
+every notebook in ``lessons/`` is a page of ``_toc.yml``.
+
+The tests at the top are thin wrappers that run the rules on this repository; the tests at
+the bottom break a copy of Chapter 1 in a temporary folder, one way per rule, and see each
+rule fail with its message. ``tests/test_new_chapter.py`` runs the rules on a chapter made
+by ``tools/new_chapter.py`` in a temporary copy of the repository.
+
+Checked elsewhere, because they need a built book, a browser or a grading run (and moving
+them here would build the book or grade every chapter a second time):
+
+- ``tests/test_book.py``: the built reading page shows math, a figure and a working link to
+  each lab; the built lab page has the saved widget state and views, a figure, and a link
+  back to its reading.
+- ``tests/test_browser.py``: every page loads with no console error, typesets its math
+  and renders its widgets (desktop and 400 px), the search finds each chapter, each lab
+  offers its student notebook and launch buttons and keeps its solutions collapsed.
+- ``tests/course/test_grading.py``: each lab's instructor notebook scores full marks, its
+  untouched student notebook zero, and a typical wrong answer to each exercise (listed in
+  its ``WRONG_ANSWERS``: add the new chapter's there) loses points with a helpful message;
+  ``tests/course/test_grading_cli.py`` grades every lab through ``seqbook assign`` and
+  ``seqbook grade`` the same way.
+- nbval (``python3 tools/run.py test``): every notebook in ``lessons/`` and ``solutions/``
+  re-executes to its committed outputs.
+"""
+
+import ast
+import dataclasses
+import json
+import pathlib
+import re
+import shutil
+
+import nbformat
+import pytest
+import yaml
+
+from seqbook.course import lessons
+from seqbook.course.chapters import ChapterError
+from seqbook.course.chapters import read_master as read_otter_master
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+MIN_EXERCISES = 4  # graded exercises per chapter, over all its labs
+READING_SECTIONS = ("## Summary", "## Key terms", "## Questions", "## Further reading")
+LAB_SECTIONS = ("## Summary", "## Questions")
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "END TESTS", "BEGIN QUESTION",
+           "ASSIGNMENT CONFIG", "# HIDDEN", lessons.INSTRUCTOR_ONLY_TAG)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MAKE_LESSONS = ".venv/bin/python tools/make_lessons.py"
+
+
+# ---------------------------------------------------------------------------------------
+# Finding chapters, and reading masters
+# ---------------------------------------------------------------------------------------
+
+
+def chapter_number(chapter):
+    """``"04"`` for ``"04"``, ``"04b_attention"`` or ``"04_attention"``."""
+    match = re.match(r"(\d{2})(?!\d)", str(chapter))
+    if not match:
+        raise ValueError(f"{chapter!r} is not a chapter id: use NN or NN_topic, e.g. 05_topic")
+    return match.group(1)
+
+
+def chapters(root):
+    """The chapter numbers that have a master in ``solutions/``, in order."""
+    return sorted({chapter_number(path.stem)
+                   for path in (pathlib.Path(root) / "solutions").glob("*.ipynb")
+                   if re.match(r"\d{2}[a-z]?_", path.stem)})
+
+
+def labs(root, chapter):
+    """The labs of a chapter: the stems of ``solutions/NN_*.ipynb`` and ``NNx_*.ipynb``."""
+    number = chapter_number(chapter)
+    return sorted(path.stem for path in (pathlib.Path(root) / "solutions").glob("*.ipynb")
+                  if re.fullmatch(rf"{number}[a-z]?_\w+", path.stem))
+
+
+def readings(root, chapter):
+    """The chapter's reading files, ``book/NN_*.md`` (one is right)."""
+    return sorted((pathlib.Path(root) / "book").glob(f"{chapter_number(chapter)}_*.md"))
+
+
+@dataclasses.dataclass
+class Master:
+    """What the contract needs from an otter master notebook."""
+
+    path: pathlib.Path
+    notebook: nbformat.NotebookNode
+    name: str | None  # the name its ASSIGNMENT CONFIG gives it
+    exercises: dict  # exercise name -> points, in the master's order
+    tests: dict  # exercise name -> {"public": [cell sources], "hidden": [cell sources]}
+    error: str | None  # why the master could not be read as a master, or None
+
+
+def read_master(path):
+    """Read an otter master: the one place the contract reads the master format.
+
+    It uses ``seqbook.course.chapters.read_master`` (the grader's reader) for the name and
+    the exercises, and walks the cells for each question's test cells.
+    """
+    path = pathlib.Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    name, exercises, error = None, {}, None
+    try:
+        chapter = read_otter_master(path)
+        name = chapter.name
+        exercises = {exercise.name: exercise.points for exercise in chapter.exercises.values()}
+    except (ChapterError, KeyError, ValueError) as problem:
+        error = str(problem)
+    tests, question, in_tests = {}, None, False
+    for cell in notebook.cells:
+        source = cell.source.strip()
+        if cell.cell_type == "raw" and source.startswith("# BEGIN QUESTION"):
+            found = re.search(r"^name:\s*(\S+)", source, re.M)
+            question = found.group(1) if found else None
+        elif cell.cell_type == "raw" and source == "# BEGIN TESTS":
+            in_tests = True
+        elif cell.cell_type == "raw" and source == "# END TESTS":
+            in_tests = False
+        elif cell.cell_type == "raw" and source == "# END QUESTION":
+            question = None
+        elif in_tests and question and cell.cell_type == "code":
+            kind = "hidden" if source.startswith("# HIDDEN") else "public"
+            tests.setdefault(question, {"public": [], "hidden": []})[kind].append(cell.source)
+    return Master(path, notebook, name, exercises, tests, error)
+
+
+def _masters(root, chapter):
+    return {lab: read_master(pathlib.Path(root) / "solutions" / f"{lab}.ipynb")
+            for lab in labs(root, chapter)}
+
+
+def _lesson(root, lab):
+    path = pathlib.Path(root) / "lessons" / f"{lab}.ipynb"
+    return nbformat.read(path, as_version=4) if path.exists() else None
+
+
+def _markdown(notebook):
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def _code(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _no_labs(chapter):
+    return [f"chapter {chapter_number(chapter)} has no master notebook solutions/"
+            f"{chapter_number(chapter)}_*.ipynb: make one with tools/new_chapter.py"]
+
+
+def toc_entries(root):
+    """Every ``file:`` of ``_toc.yml`` with the files of its ``sections``."""
+    toc = yaml.safe_load((pathlib.Path(root) / "_toc.yml").read_text()) or {}
+    entries = {toc.get("root"): []}
+
+    def walk(items):
+        for item in items or []:
+            if "file" in item:
+                entries[item["file"]] = [section.get("file")
+                                         for section in item.get("sections") or []]
+            walk(item.get("sections"))
+            walk(item.get("chapters"))
+
+    for part in toc.get("parts") or []:
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return entries
+
+
+# ---------------------------------------------------------------------------------------
+# The rules
+# ---------------------------------------------------------------------------------------
+
+
+def check_reading(root, chapter):
+    """One reading with the anatomy of book/NN_topic.md (see ../shared/CHAPTER.md)."""
+    number = chapter_number(chapter)
+    found = readings(root, chapter)
+    if not found:
+        return [f"chapter {number} has no reading book/{number}_*.md: write it "
+                f"(tools/new_chapter.py {number}_topic makes a skeleton)"]
+    if len(found) > 1:
+        return [f"chapter {number} has several readings ({', '.join(p.name for p in found)}):"
+                " keep one, and let its labs share it"]
+    path, problems = found[0], []
+    name = f"book/{path.name}"
+    text = path.read_text()
+    title = text.lstrip().splitlines()[0] if text.strip() else ""
+    if not re.fullmatch(rf"# {int(number)}\. \S.*", title):
+        problems.append(f"{name} should start with its title '# {int(number)}. ...', "
+                        f"not {title[:60]!r}")
+    if not re.search(r"\{admonition\}\s+Learning objectives", text):
+        problems.append(f"{name} has no learning objectives: add a ':::{{admonition}} "
+                        "Learning objectives' block under the title")
+    if not re.search(rf"^## {int(number)}\.1 ", text, re.M):
+        problems.append(f"{name} has no numbered sections: start them '## {int(number)}.1 ...'")
+    for section in READING_SECTIONS:
+        if not re.search(rf"^{re.escape(section)}\s*$", text, re.M):
+            problems.append(f"{name} has no '{section}' section: add it")
+    if not re.search(rf"\\tag\{{{int(number)}\.\d+\}}", text):
+        problems.append(f"{name} has no numbered equation: number its equations with "
+                        f"\\tag{{{int(number)}.1}} inside their $$ blocks")
+    figures = re.findall(r"[`:]{3}\{figure\}\s+(\S+)", text) + \
+        re.findall(r"!\[[^\]]*\]\(([^)\s]+)", text)
+    if not figures:
+        problems.append(f"{name} has no figure: add a ```{{figure}} figures/... block "
+                        "(a diagram drawn by our code or our own SVG)")
+    for figure in figures:
+        if not figure.startswith(("http:", "https:")) and not (path.parent / figure).exists():
+            problems.append(f"{name} shows the figure {figure}, which does not exist: add "
+                            f"book/{figure} or fix the path")
+    return problems
+
+
+def check_master(root, chapter):
+    """Every lab has an otter master that names itself and has the lab's anatomy."""
+    masters = _masters(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    problems = []
+    for lab, master in masters.items():
+        where = f"solutions/{lab}.ipynb"
+        if master.error:
+            problems.append(f"{where} is not an otter master: {master.error}")
+        elif master.name != lab:
+            problems.append(f"{where}: its ASSIGNMENT CONFIG names it {master.name!r}: set "
+                            f"'name: {lab}' (the name is the lab's file name)")
+        cells = master.notebook.cells
+        titles = [cell for cell in cells if cell.cell_type == "markdown"][:1]
+        if not titles or not titles[0].source.startswith("# Lab "):
+            problems.append(f"{where} should open with a markdown cell titled '# Lab ...'")
+        elif "Learning objectives" not in titles[0].source:
+            problems.append(f"{where}: its title cell has no 'Learning objectives': list 3 to"
+                            " 6, each tied to an exercise or a demo")
+        code = _code(master.notebook)
+        if not code or "lab.setup(" not in code[0].source:
+            problems.append(f"{where}: its first code cell should be the set-up (imports, "
+                            "then rng = lab.setup(seed=0)), which grading runs before "
+                            "each exercise")
+        markdown = _markdown(master.notebook)
+        for section in LAB_SECTIONS:
+            if not re.search(rf"^{re.escape(section)}\s*$", markdown, re.M):
+                problems.append(f"{where} has no '{section}' section: add it at the end")
+        if not any(lessons.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", [])
+                   for cell in cells):
+            problems.append(f"{where} has no instructor-only answers: answer the Questions "
+                            f"in a markdown cell tagged '{lessons.INSTRUCTOR_ONLY_TAG}'")
+    return problems
+
+
+def check_lesson(root, chapter):
+    """Every lab's student notebook exists, is executed and is in sync with its master."""
+    masters = _masters(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    problems = []
+    for lab in masters:
+        committed = _lesson(root, lab)
+        fix = f"run {MAKE_LESSONS} {lab}"
+        if committed is None:
+            problems.append(f"there is no lessons/{lab}.ipynb: {fix}")
+            continue
+        if any(cell.execution_count is None for cell in _code(committed)):
+            problems.append(f"lessons/{lab}.ipynb is not executed: {fix} (without "
+                            "--no-execute), which stores outputs and widget state")
+        try:
+            expected = lessons.student_notebook(pathlib.Path(root) / "solutions" / f"{lab}.ipynb")
+        except lessons.AssignmentError as error:
+            problems.append(f"otter assign cannot make the lesson of {lab}: {error}")
+            continue
+        in_sync = lessons.same_cells(expected, committed) and (
+            committed.metadata.get("otter", {}).get("tests")
+            == expected.metadata["otter"]["tests"])
+        if not in_sync:
+            problems.append(f"lessons/{lab}.ipynb is out of date with solutions/{lab}.ipynb: "
+                            f"{fix}")
+    return problems
+
+
+def solution_lines(master):
+    """Distinctive lines of solution code: between the BEGIN/END SOLUTION markers."""
+    lines = []
+    for cell in master.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "# BEGIN SOLUTION" in line:
+                inside = True
+            elif "# END SOLUTION" in line:
+                inside = False
+            elif inside and len(line.strip()) >= 12:
+                lines.append(line.strip())
+    return lines
+
+
+def check_secrets(root, chapter):
+    """No solution, hidden test, instructor-only cell or otter marker reaches a lesson."""
+    masters = _masters(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    problems = []
+    for lab, master in masters.items():
+        path = pathlib.Path(root) / "lessons" / f"{lab}.ipynb"
+        if not path.exists():
+            problems.append(f"there is no lessons/{lab}.ipynb to check: run {MAKE_LESSONS} {lab}")
+            continue
+        text = path.read_text()
+        sources = "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
+        everything = sources + "\n" + json.dumps(json.loads(text).get("metadata", {}))
+        fix = (f"keep it inside the master's markers and run {MAKE_LESSONS} {lab}; never "
+               "edit lessons/ by hand")
+        leaked = [line for line in solution_lines(master.notebook) if line in everything]
+        if leaked:
+            problems.append(f"solution code found in lessons/{lab}.ipynb ({leaked[0]!r}): {fix}")
+        for tests in master.tests.values():
+            for source in tests["hidden"]:
+                for name in re.findall(r"def (test_\w+)", source):
+                    if name in everything:
+                        problems.append(f"the hidden test {name} is in lessons/{lab}.ipynb: "
+                                        f"{fix}")
+        for cell in master.notebook.cells:
+            if lessons.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", []) and \
+                    cell.source.strip() and cell.source in everything:
+                problems.append(f"an instructor-only cell of solutions/{lab}.ipynb is in "
+                                f"lessons/{lab}.ipynb: {fix}")
+        for marker in MARKERS:
+            if marker in sources:
+                problems.append(f"the otter marker {marker!r} is left in lessons/{lab}.ipynb:"
+                                f" {fix}")
+    return problems
+
+
+def _defined_functions(path):
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError):
+        return None
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def check_exercises(root, chapter, minimum=MIN_EXERCISES):
+    """Enough exercises, each with points, public and hidden tests and its check pair."""
+    masters = _masters(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    number, problems = chapter_number(chapter), []
+    count = sum(len(master.exercises) for master in masters.values())
+    if count < minimum:
+        problems.append(f"chapter {number} has {count} graded exercise(s); at least {minimum}"
+                        " wanted: add '# BEGIN QUESTION' blocks to its master(s)")
+    for lab, master in masters.items():
+        where = f"solutions/{lab}.ipynb"
+        if not master.exercises:
+            problems.append(f"{where} has no graded exercise: add a '# BEGIN QUESTION' block "
+                            "with a solution that defines the exercise's function")
+        lesson = _lesson(root, lab)
+        public_in_lesson = (lesson.metadata.get("otter", {}).get("tests", {})
+                            if lesson is not None else None)
+        for exercise, points in master.exercises.items():
+            tests = master.tests.get(exercise, {"public": [], "hidden": []})
+            if not points > 0:
+                problems.append(f"{exercise} in {where} has no points: set 'points:' in its "
+                                "BEGIN QUESTION cell")
+            if not tests["public"]:
+                problems.append(f"{exercise} in {where} has no public test: add a test cell "
+                                f"'def test_{exercise}_public({exercise}): ...' between "
+                                "BEGIN TESTS and END TESTS")
+            if not any(f"def test_{exercise}_hidden" in source for source in tests["hidden"]):
+                problems.append(f"{exercise} in {where} has no hidden test: add a cell "
+                                f"starting '# HIDDEN' that defines test_{exercise}_hidden")
+            if public_in_lesson is not None and exercise not in public_in_lesson:
+                problems.append(f"{exercise} has no public check in lessons/{lab}.ipynb: "
+                                f"run {MAKE_LESSONS} {lab}")
+            sources = "\n".join(tests["public"] + tests["hidden"])
+            modules = sorted(set(re.findall(r"from seqbook\.checks import (\w+)", sources)))
+            if not modules:
+                problems.append(f"the tests of {exercise} in {where} use no check module: "
+                                "call seqbook.checks.<module>."
+                                f"{exercise}_public / _hidden from them")
+            for module in modules:
+                path = pathlib.Path(root) / "seqbook" / "checks" / f"{module}.py"
+                defined = _defined_functions(path)
+                if defined is None:
+                    problems.append(f"{exercise}'s tests import seqbook.checks.{module}, but "
+                                    f"seqbook/checks/{module}.py is missing or does not parse")
+                    continue
+                for kind in ("public", "hidden"):
+                    check = f"{exercise}_{kind}"
+                    if check not in defined:
+                        problems.append(f"seqbook/checks/{module}.py has no function {check}:"
+                                        f" write def {check}(student) for {exercise}'s "
+                                        f"{kind} test")
+            for kind in ("public", "hidden"):
+                if tests[kind] and not any(re.search(rf"\b{exercise}_{kind}\(", source)
+                                           for source in tests[kind]):
+                    problems.append(f"the {kind} test of {exercise} in {where} does not call "
+                                    f"checks.{exercise}_{kind}(...): the checks belong in "
+                                    "seqbook/checks/, where they are tested")
+    return problems
+
+
+def _widget_views(notebook):
+    return [output["data"][WIDGET_VIEW].get("model_id")
+            for cell in _code(notebook) for output in cell.get("outputs", [])
+            if WIDGET_VIEW in output.get("data", {})]
+
+
+def check_explorers(root, chapter):
+    """Every lab shows at least one explorer widget, with its state saved."""
+    masters = _masters(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    problems = []
+    for lab, master in masters.items():
+        calls = [cell for cell in _code(master.notebook)
+                 if re.search(r"\bexplorers\.\w+\(", cell.source)]
+        if not calls:
+            problems.append(f"solutions/{lab}.ipynb shows no explorer: add a cell that calls "
+                            "one from seqbook.views.explorers, with what to try beside it")
+        lesson = _lesson(root, lab)
+        if lesson is None:
+            problems.append(f"there is no lessons/{lab}.ipynb to show its explorers: run "
+                            f"{MAKE_LESSONS} {lab}")
+            continue
+        state = lesson.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+        views = _widget_views(lesson)
+        if not views:
+            problems.append(f"lessons/{lab}.ipynb shows no explorer widget: run "
+                            f"{MAKE_LESSONS} {lab}, which executes it with widget state")
+        elif not all(view in state for view in views):
+            problems.append(f"lessons/{lab}.ipynb shows widgets whose state is not saved: run "
+                            f"{MAKE_LESSONS} {lab} (editors and nbstripout drop the state)")
+    return problems
+
+
+def check_links(root, chapter):
+    """The reading links to each lab, and each lab links back to the reading."""
+    masters = _masters(root, chapter)
+    found = readings(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    if len(found) != 1:
+        return [f"chapter {chapter_number(chapter)} needs one reading book/"
+                f"{chapter_number(chapter)}_*.md to link with its labs"]
+    reading = found[0]
+    text = reading.read_text()
+    problems = []
+    for lab, master in masters.items():
+        if not re.search(rf"\.\./lessons/{lab}(\.ipynb)?\b", text):
+            problems.append(f"book/{reading.name} does not link to its lab: add "
+                            f"{{doc}}`its lab <../lessons/{lab}>`")
+        back = rf"\.\./book/{reading.stem}(\.md)?\b"
+        if not re.search(back, _markdown(master.notebook)):
+            problems.append(f"solutions/{lab}.ipynb does not link back to its reading: add "
+                            f"[Chapter {int(chapter_number(chapter))}](../book/{reading.name})"
+                            " to its title cell")
+    return problems
+
+
+def check_toc(root, chapter):
+    """The reading is in _toc.yml, with each lab as one of its sections."""
+    masters = _masters(root, chapter)
+    found = readings(root, chapter)
+    if not masters:
+        return _no_labs(chapter)
+    if len(found) != 1:
+        return [f"chapter {chapter_number(chapter)} needs one reading book/"
+                f"{chapter_number(chapter)}_*.md for _toc.yml to list"]
+    entries = toc_entries(root)
+    reading = f"book/{found[0].stem}"
+    if reading not in entries:
+        return [f"_toc.yml has no entry for {reading}: add '- file: {reading}' to the "
+                f"Chapters part, with its labs as sections"]
+    return [f"_toc.yml does not list lessons/{lab} under {reading}: add '- file: "
+            f"lessons/{lab}' to its sections" for lab in masters
+            if f"lessons/{lab}" not in entries[reading]]
+
+
+def bibliography_keys(root):
+    """The keys of the BibTeX files ``_config.yml`` names."""
+    config = yaml.safe_load((pathlib.Path(root) / "_config.yml").read_text()) or {}
+    keys = set()
+    for name in config.get("bibtex_bibfiles") or []:
+        path = pathlib.Path(root) / name
+        if path.exists():
+            keys |= set(re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", path.read_text(), re.M))
+    return config.get("bibtex_bibfiles") or [], keys
+
+
+def cited_keys(text):
+    """The keys a MyST page cites with {cite}, {cite:p}, {cite:t}, ..."""
+    return [key.strip() for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text)
+            for key in keys.split(",") if key.strip()]
+
+
+def check_references(root, chapter):
+    """The reading cites known sources, and a bibliography prints them."""
+    found = readings(root, chapter)
+    if len(found) != 1:
+        return [f"chapter {chapter_number(chapter)} needs one reading book/"
+                f"{chapter_number(chapter)}_*.md to hold its references"]
+    reading = found[0]
+    name = f"book/{reading.name}"
+    text = reading.read_text()
+    files, known = bibliography_keys(root)
+    problems = []
+    if "book/references.bib" not in files:
+        problems.append("_config.yml does not name book/references.bib in bibtex_bibfiles: "
+                        "add it")
+    cited = cited_keys(text)
+    if not cited:
+        problems.append(f"{name} cites nothing: cite its sources with {{cite:t}}`key` or "
+                        "{cite:p}`key`, with their entries in book/references.bib")
+    for key in dict.fromkeys(cited):
+        if key not in known:
+            problems.append(f"{name} cites {key!r}, which is not in book/references.bib: add "
+                            "its BibTeX entry there (or fix the key)")
+    own = re.search(r"[`:]{3}\{bibliography\}", text)
+    book_page = pathlib.Path(root) / "book" / "bibliography.md"
+    covered = (book_page.exists() and "book/bibliography" in toc_entries(root)
+               and re.search(r"[`:]{3}\{bibliography\}[^\n]*\n(:[^\n]*\n)*:all:",
+                             book_page.read_text()))
+    if not own and not covered:
+        problems.append(f"nothing prints the references of {name}: keep ':all:' in the "
+                        "{bibliography} directive of book/bibliography.md (listed in "
+                        "_toc.yml), or give the reading its own {bibliography} directive")
+    return problems
+
+
+RULES = {
+    "reading": check_reading,
+    "master": check_master,
+    "lesson": check_lesson,
+    "secrets": check_secrets,
+    "exercises": check_exercises,
+    "explorers": check_explorers,
+    "links": check_links,
+    "toc": check_toc,
+    "references": check_references,
+}
+
+
+def check_chapter(root, chapter, minimum=MIN_EXERCISES):
+    """Every rule's problems for one chapter: {rule: [problems]} (all empty when kept)."""
+    results = {rule: check(root, chapter) for rule, check in RULES.items()
+               if rule != "exercises"}
+    results["exercises"] = check_exercises(root, chapter, minimum)
+    return {rule: results[rule] for rule in RULES}
+
+
+def check_book(root):
+    """The rule of the whole book: no stray lesson, and every lesson is a page."""
+    root = pathlib.Path(root)
+    masters = {path.stem for path in (root / "solutions").glob("*.ipynb")}
+    problems = [f"lessons/{path.name} has no master solutions/{path.name}: delete it, or "
+                "restore its master and run tools/make_lessons.py"
+                for path in sorted((root / "lessons").glob("*.ipynb"))
+                if path.stem not in masters]
+    pages = set(toc_entries(root))
+    pages |= {section for sections in toc_entries(root).values() for section in sections}
+    problems += [f"lessons/{path.name} is not a page of _toc.yml: add '- file: lessons/"
+                 f"{path.stem}' under its reading" for path in sorted((root / "lessons")
+                                                                      .glob("*.ipynb"))
+                 if f"lessons/{path.stem}" not in pages]
+    return problems
+
+
+# ---------------------------------------------------------------------------------------
+# The contract, on this repository
+# ---------------------------------------------------------------------------------------
+
+CHAPTERS = chapters(ROOT)
+
+
+def assert_keeps(rule, chapter):
+    problems = RULES[rule](ROOT, chapter)
+    assert not problems, f"chapter {chapter} breaks the '{rule}' rule:\n" + "\n".join(problems)
+
+
+def test_the_book_has_chapters():
+    assert CHAPTERS, "no master notebooks found in solutions/"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_a_reading(chapter):
+    assert_keeps("reading", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_a_master_per_lab(chapter):
+    assert_keeps("master", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_lessons_are_generated_and_in_sync(chapter):
+    assert_keeps("lesson", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_lessons_hold_no_solution_or_hidden_test(chapter):
+    assert_keeps("secrets", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_graded_exercises_with_public_and_hidden_checks(chapter):
+    assert_keeps("exercises", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_labs_show_explorers(chapter):
+    assert_keeps("explorers", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_reading_and_labs_link_both_ways(chapter):
+    assert_keeps("links", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_is_in_the_table_of_contents(chapter):
+    assert_keeps("toc", chapter)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_cites_its_sources(chapter):
+    assert_keeps("references", chapter)
+
+
+def test_every_lesson_has_a_master_and_a_page():
+    problems = check_book(ROOT)
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------
+# Every rule can fail: a copy of Chapter 1, broken one way at a time
+# ---------------------------------------------------------------------------------------
+
+CHAPTER_ONE_FILES = ["_toc.yml", "_config.yml", "book/01_rnn.md", "book/references.bib",
+                     "book/bibliography.md", "solutions/01_rnn.ipynb",
+                     "lessons/01_rnn.ipynb", "seqbook/checks/rnn.py"]
+
+
+def copy_chapter_one(target):
+    """The files the contract reads for Chapter 1, copied under ``target``."""
+    for name in CHAPTER_ONE_FILES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(ROOT / "book" / "figures", target / "book" / "figures")
+    return target
+
+
+@pytest.fixture
+def chapter_one(tmp_path):
+    return copy_chapter_one(tmp_path)
+
+
+def edit_text(root, name, old, new, count=-1):
+    path = root / name
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {name}: update the broken-chapter case"
+    path.write_text(text.replace(old, new, count))
+
+
+def edit_notebook(root, name, change):
+    path = root / name
+    notebook = nbformat.read(path, as_version=4)
+    change(notebook)
+    nbformat.write(notebook, path)
+
+
+def first_cell(notebook, test):
+    return next(cell for cell in notebook.cells if test(cell))
+
+
+def tag_of(cell):
+    return cell.metadata.get("tags", [])
+
+
+def _set_config_name(notebook):
+    config = first_cell(notebook, lambda c: c.source.startswith("# ASSIGNMENT CONFIG"))
+    config.source = config.source.replace("name: 01_rnn", "name: rnn_lab")
+
+
+def _untag_answers(notebook):
+    for cell in notebook.cells:
+        cell.metadata.pop("tags", None)
+
+
+def _drop_setup(notebook):
+    setup = first_cell(notebook, lambda c: c.cell_type == "code")
+    setup.source = setup.source.replace("rng = lab.setup(seed=0)", "rng = None")
+
+
+def _edit_title(notebook):
+    first_cell(notebook, lambda c: c.cell_type == "markdown").source += "\n\nA new line."
+
+
+def _unexecute(notebook):
+    for cell in _code(notebook):
+        cell.execution_count = None
+
+
+def _leak_solution(notebook, line):
+    notebook.cells.append(nbformat.v4.new_markdown_cell(f"```\n{line}\n```"))
+
+
+def _drop_hidden_test(notebook):
+    notebook.cells = [cell for cell in notebook.cells
+                      if "def test_rnn_forward_hidden" not in cell.source]
+
+
+def _drop_public_metadata(notebook):
+    del notebook.metadata["otter"]["tests"]["rnn_forward"]
+
+
+def _drop_widgets(notebook):
+    for cell in _code(notebook):
+        cell.outputs = [output for output in cell.outputs
+                        if WIDGET_VIEW not in output.get("data", {})]
+
+
+def _drop_back_link(notebook):
+    for cell in notebook.cells:
+        cell.source = cell.source.replace("../book/01_rnn.md", "../book/intro.md")
+
+
+def _leak_hidden_test(root):
+    master = nbformat.read(root / "solutions/01_rnn.ipynb", as_version=4)
+    hidden = first_cell(master, lambda c: c.source.startswith("# HIDDEN"))
+    edit_notebook(root, "lessons/01_rnn.ipynb",
+                  lambda notebook: notebook.cells.append(
+                      nbformat.v4.new_code_cell(hidden.source)))
+
+
+def _leak_first_solution_line(root):
+    master = nbformat.read(root / "solutions/01_rnn.ipynb", as_version=4)
+    line = solution_lines(master)[0]
+    edit_notebook(root, "lessons/01_rnn.ipynb", lambda notebook: _leak_solution(notebook, line))
+
+
+READING = "book/01_rnn.md"
+MASTER = "solutions/01_rnn.ipynb"
+LESSON = "lessons/01_rnn.ipynb"
+
+# (rule, how to break the copy, words the rule's message must contain: what, then how)
+BROKEN = {
+    "no reading": ("reading", lambda r: (r / READING).unlink(),
+                   ["no reading book/01_*.md", "tools/new_chapter.py"]),
+    "two readings": ("reading", lambda r: shutil.copy(r / READING, r / "book/01_more.md"),
+                     ["several readings", "keep one"]),
+    "no title": ("reading", lambda r: edit_text(r, READING, "# 1. Sequences", "# Sequences"),
+                 ["title '# 1. ...'"]),
+    "no objectives": ("reading", lambda r: edit_text(r, READING, "{admonition} Learning",
+                                                     "{admonition} Aims of"),
+                      ["no learning objectives", "add"]),
+    "no key terms": ("reading", lambda r: edit_text(r, READING, "## Key terms", "## Words"),
+                     ["no '## Key terms' section", "add it"]),
+    "no numbered equation": ("reading", lambda r: edit_text(r, READING, "\\tag{", "\\label{"),
+                             ["no numbered equation", "\\tag{1.1}"]),
+    "missing figure": ("reading", lambda r: (r / "book/figures/rnn_cell.svg").unlink(),
+                       ["figures/rnn_cell.svg, which does not exist", "add book/figures"]),
+    "config names another lab": ("master", lambda r: edit_notebook(r, MASTER, _set_config_name),
+                                 ["names it 'rnn_lab'", "name: 01_rnn"]),
+    "no instructor answers": ("master", lambda r: edit_notebook(r, MASTER, _untag_answers),
+                              ["no instructor-only answers", "tagged 'instructor-only'"]),
+    "no set-up cell": ("master", lambda r: edit_notebook(r, MASTER, _drop_setup),
+                       ["first code cell should be the set-up", "lab.setup(seed=0)"]),
+    "no lesson": ("lesson", lambda r: (r / LESSON).unlink(),
+                  ["no lessons/01_rnn.ipynb", "tools/make_lessons.py 01_rnn"]),
+    "lesson out of date": ("lesson", lambda r: edit_notebook(r, MASTER, _edit_title),
+                           ["out of date with solutions/01_rnn.ipynb",
+                            "tools/make_lessons.py 01_rnn"]),
+    "lesson not executed": ("lesson", lambda r: edit_notebook(r, LESSON, _unexecute),
+                            ["not executed", "tools/make_lessons.py 01_rnn"]),
+    "solution leaked": ("secrets", _leak_first_solution_line,
+                        ["solution code found in lessons/01_rnn.ipynb", "never edit lessons/"]),
+    "hidden test leaked": ("secrets", _leak_hidden_test,
+                           ["hidden test test_rnn_cell_forward_hidden", "make_lessons.py"]),
+    "too few exercises": ("exercises", None, ["5 graded exercise(s); at least 6",
+                                              "add '# BEGIN QUESTION'"]),
+    "no hidden test": ("exercises", lambda r: edit_notebook(r, MASTER, _drop_hidden_test),
+                       ["rnn_forward in solutions/01_rnn.ipynb has no hidden test",
+                        "'# HIDDEN'"]),
+    "no public check in the lesson": ("exercises",
+                                      lambda r: edit_notebook(r, LESSON, _drop_public_metadata),
+                                      ["rnn_forward has no public check in lessons/01_rnn",
+                                       "make_lessons.py 01_rnn"]),
+    "no hidden check function": ("exercises",
+                                 lambda r: edit_text(r, "seqbook/checks/rnn.py",
+                                                     "def rnn_forward_hidden(",
+                                                     "def rnn_forward_secret("),
+                                 ["seqbook/checks/rnn.py has no function rnn_forward_hidden",
+                                  "write def rnn_forward_hidden(student)"]),
+    "no explorer widget": ("explorers", lambda r: edit_notebook(r, LESSON, _drop_widgets),
+                           ["lessons/01_rnn.ipynb shows no explorer widget", "make_lessons.py"]),
+    "no link to the lab": ("links", lambda r: edit_text(r, READING, "../lessons/01_rnn",
+                                                        "../book/intro"),
+                           ["book/01_rnn.md does not link to its lab",
+                            "<../lessons/01_rnn>"]),
+    "no link back": ("links", lambda r: edit_notebook(r, MASTER, _drop_back_link),
+                     ["solutions/01_rnn.ipynb does not link back to its reading",
+                      "(../book/01_rnn.md)"]),
+    "lab not in the toc": ("toc", lambda r: edit_text(r, "_toc.yml",
+                                                      "          - file: lessons/01_rnn\n", ""),
+                           ["does not list lessons/01_rnn under book/01_rnn",
+                            "add '- file: lessons/01_rnn'"]),
+    "reading not in the toc": ("toc", lambda r: edit_text(r, "_toc.yml", "book/01_rnn",
+                                                          "book/01_gone"),
+                               ["no entry for book/01_rnn", "add '- file: book/01_rnn'"]),
+    "unknown citation": ("references", lambda r: edit_text(r, READING, "{cite:p}`elman1990`",
+                                                           "{cite:p}`nobody2099`", 1),
+                         ["cites 'nobody2099', which is not in book/references.bib",
+                          "add its BibTeX entry"]),
+    "no citation": ("references",
+                    lambda r: (r / READING).write_text(
+                        re.sub(r"\{cite(:\w+)?\}`[^`]+`", "someone", (r / READING).read_text())),
+                    ["cites nothing", "{cite:t}`key`"]),
+    "no bibliography": ("references", lambda r: edit_text(r, "book/bibliography.md",
+                                                          ":all:\n", ""),
+                        ["nothing prints the references", "':all:'"]),
+}
+
+
+def test_an_untouched_copy_of_chapter_one_keeps_every_rule(chapter_one):
+    """So the broken copies below fail because of what was broken, not of the copying."""
+    results = check_chapter(chapter_one, "01")
+    assert not any(results.values()), results
+    assert not check_book(chapter_one)
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_every_rule_can_fail_and_says_what_is_missing_and_how_to_fix_it(case, chapter_one):
+    rule, breaking, words = BROKEN[case]
+    if breaking is None:  # too few exercises: Chapter 1 has 5; ask for more
+        problems = check_exercises(chapter_one, "01", minimum=6)
+    else:
+        breaking(chapter_one)
+        problems = RULES[rule](chapter_one, "01")
+    assert problems, f"the '{rule}' rule did not notice: {case}"
+    message = "\n".join(problems)
+    for word in words:
+        assert word in message, f"{case}: the message lacks {word!r}:\n{message}"
+
+
+def test_a_stray_lesson_breaks_the_book_rule(chapter_one):
+    shutil.copy(chapter_one / LESSON, chapter_one / "lessons" / "09_orphan.ipynb")
+    message = "\n".join(check_book(chapter_one))
+    assert "lessons/09_orphan.ipynb has no master" in message, message
+    assert "lessons/09_orphan.ipynb is not a page of _toc.yml" in message, message
+
+
+def test_a_chapter_that_does_not_exist_fails_every_rule(chapter_one):
+    results = check_chapter(chapter_one, "07")
+    assert all(results.values()), {rule: p for rule, p in results.items() if not p}
+    assert "no reading book/07_*.md" in "\n".join(results["reading"])
+    assert "no master notebook solutions/07_*.ipynb" in "\n".join(results["master"])
