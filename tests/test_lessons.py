@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from seqbook.course import lessons
+from seqbook.course import lessons, masters
 from tests.conftest import CHAPTERS, ROOT
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "END TESTS", "BEGIN QUESTION",
@@ -32,34 +32,23 @@ def test_lesson_is_in_sync_with_its_master(chapter):
     assert committed.metadata["otter"]["tests"] == expected.metadata["otter"]["tests"]
 
 
+def master_of(chapter):
+    return masters.read(ROOT / "solutions" / f"{chapter}.ipynb")
+
+
 def solution_lines(master):
-    """Distinctive lines of solution code: between the BEGIN/END SOLUTION markers."""
-    lines = []
-    for cell in master.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if "# BEGIN SOLUTION" in line:
-                inside = True
-            elif "# END SOLUTION" in line:
-                inside = False
-            elif inside and len(line.strip()) >= 12:
-                lines.append(line.strip())
-    return lines
+    """Distinctive lines of solution code: what otter replaces with ``...``."""
+    return [line.strip() for question in master.questions
+            for line in question.answer_lines if len(line.strip()) >= 12]
 
 
 def hidden_tests(master):
-    return [cell.source for cell in master.cells
-            if cell.cell_type == "code" and cell.source.lstrip().startswith("# HIDDEN")]
-
-
-def instructor_only(master):
-    return [cell.source for cell in master.cells
-            if lessons.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", [])]
+    return [source for question in master.questions for source in question.hidden_tests]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_no_solution_or_hidden_test_reaches_the_lesson(chapter):
-    master = nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
+    master = master_of(chapter)
     text = (ROOT / "lessons" / f"{chapter}.ipynb").read_text()
     sources = "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
     everything = sources + "\n" + json.dumps(json.loads(text)["metadata"])
@@ -75,7 +64,7 @@ def test_no_solution_or_hidden_test_reaches_the_lesson(chapter):
         name = re.search(r"def (test_\w+)", source).group(1)
         assert name not in everything, f"hidden test {name} found in the lesson"
 
-    only = instructor_only(master)
+    only = master.instructor_only
     assert only, "the master should contain instructor-only answers"
     for source in only:
         assert source not in everything, "an instructor-only cell reached the lesson"
@@ -86,21 +75,23 @@ def test_no_solution_or_hidden_test_reaches_the_lesson(chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_exercise_has_public_and_hidden_checks(chapter):
-    master = nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
-    questions = re.findall(r"# BEGIN QUESTION\s*\nname: (\w+)",
-                           "\n".join(c.source for c in master.cells if c.cell_type == "raw"))
+    master = master_of(chapter)
+    questions = [question.name for question in master.questions]
     # a chapter may be split into several labs (04a_..., 04b_...): count the whole chapter's
     chapter_questions = [
-        name
+        question.name
         for lab in sorted((ROOT / "solutions").glob(f"{chapter[:2]}*.ipynb"))
-        for name in re.findall(r"# BEGIN QUESTION\s*\nname: (\w+)", "\n".join(
-            c.source for c in nbformat.read(lab, as_version=4).cells if c.cell_type == "raw"))
+        for question in masters.read(lab).questions
     ]
     assert questions, f"{chapter} has no exercise"
     assert len(chapter_questions) >= 4, (
         f"chapter {chapter[:2]} has {len(chapter_questions)} exercises; at least 4 wanted")
     lesson = nbformat.read(ROOT / "lessons" / f"{chapter}.ipynb", as_version=4)
     public = lesson.metadata["otter"]["tests"]
-    for question in questions:
-        assert question in public, f"exercise {question} has no public check in the lesson"
-        assert f"test_{question}_hidden" in "\n".join(hidden_tests(master))
+    for question in master.questions:
+        assert question.name in public, (
+            f"exercise {question.name} has no public check in the lesson")
+        assert question.public_tests, f"exercise {question.name} has no public test"
+        assert any(f"test_{question.name}_hidden" in source
+                   for source in question.hidden_tests), (
+            f"exercise {question.name} has no hidden test test_{question.name}_hidden")

@@ -19,6 +19,7 @@ import tempfile
 import nbformat
 
 from seqbook.course import chapters as chapter_registry
+from seqbook.course import masters
 from seqbook.course.lessons import run_otter_assign
 
 PACKAGES = ("torch", "numpy", "matplotlib", "ipywidgets", "faker")  # what seqbook imports
@@ -62,8 +63,7 @@ def _master_for_gradescope(chapter, work, root):
     config adds the package to the autograder zip and the pinned requirements."""
     _copy_package(work)
     notebook = nbformat.read(chapter.master, as_version=4)
-    config = next(cell for cell in notebook.cells if cell.cell_type == "raw"
-                  and cell.source.strip().startswith(chapter_registry.CONFIG_MARK))
+    config = next(cell for cell in notebook.cells if masters.is_config_cell(cell))
     extra = ["requirements:", *(f"  - {pin}" for pin in pinned_requirements(root, PACKAGES)),
              "autograder_files:", "  - seqbook"]
     config.source = config.source.rstrip() + "\n" + "\n".join(extra)
