@@ -84,9 +84,7 @@ import nbformat
 import pytest
 import yaml
 
-from seqbook.course import lessons
-from seqbook.course.chapters import ChapterError
-from seqbook.course.chapters import read_master as read_otter_master
+from seqbook.course import lessons, masters
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -141,40 +139,27 @@ class Master:
     name: str | None  # the name its ASSIGNMENT CONFIG gives it
     exercises: dict  # exercise name -> points, in the master's order
     tests: dict  # exercise name -> {"public": [cell sources], "hidden": [cell sources]}
+    answer_lines: list  # the solution lines otter replaces with ``...``
+    instructor_only: list  # the sources of the cells tagged instructor-only
     error: str | None  # why the master could not be read as a master, or None
 
 
 def read_master(path):
-    """Read an otter master: the one place the contract reads the master format.
-
-    It uses ``seqbook.course.chapters.read_master`` (the grader's reader) for the name and
-    the exercises, and walks the cells for each question's test cells.
-    """
+    """Read an otter master with the book's one reader, ``seqbook.course.masters``."""
     path = pathlib.Path(path)
     notebook = nbformat.read(path, as_version=4)
-    name, exercises, error = None, {}, None
     try:
-        chapter = read_otter_master(path)
-        name = chapter.name
-        exercises = {exercise.name: exercise.points for exercise in chapter.exercises.values()}
-    except (ChapterError, KeyError, ValueError) as problem:
-        error = str(problem)
-    tests, question, in_tests = {}, None, False
-    for cell in notebook.cells:
-        source = cell.source.strip()
-        if cell.cell_type == "raw" and source.startswith("# BEGIN QUESTION"):
-            found = re.search(r"^name:\s*(\S+)", source, re.M)
-            question = found.group(1) if found else None
-        elif cell.cell_type == "raw" and source == "# BEGIN TESTS":
-            in_tests = True
-        elif cell.cell_type == "raw" and source == "# END TESTS":
-            in_tests = False
-        elif cell.cell_type == "raw" and source == "# END QUESTION":
-            question = None
-        elif in_tests and question and cell.cell_type == "code":
-            kind = "hidden" if source.startswith("# HIDDEN") else "public"
-            tests.setdefault(question, {"public": [], "hidden": []})[kind].append(cell.source)
-    return Master(path, notebook, name, exercises, tests, error)
+        master = masters.read(path)
+    except masters.MasterError as problem:
+        return Master(path, notebook, None, {}, {}, [], [], str(problem))
+    return Master(
+        path, notebook, master.name,
+        {question.name: question.points for question in master.questions},
+        {question.name: {"public": list(question.public_tests),
+                         "hidden": list(question.hidden_tests)}
+         for question in master.questions},
+        [line.strip() for question in master.questions for line in question.answer_lines],
+        list(master.instructor_only), None)
 
 
 def _masters(root, chapter):
@@ -329,21 +314,6 @@ def check_lesson(root, chapter):
     return problems
 
 
-def solution_lines(master):
-    """Distinctive lines of solution code: between the BEGIN/END SOLUTION markers."""
-    lines = []
-    for cell in master.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if "# BEGIN SOLUTION" in line:
-                inside = True
-            elif "# END SOLUTION" in line:
-                inside = False
-            elif inside and len(line.strip()) >= 12:
-                lines.append(line.strip())
-    return lines
-
-
 def check_secrets(root, chapter):
     """No solution, hidden test, instructor-only cell or otter marker reaches a lesson."""
     masters = _masters(root, chapter)
@@ -360,7 +330,7 @@ def check_secrets(root, chapter):
         everything = sources + "\n" + json.dumps(json.loads(text).get("metadata", {}))
         fix = (f"keep it inside the master's markers and run {MAKE_LESSONS} {lab}; never "
                "edit lessons/ by hand")
-        leaked = [line for line in solution_lines(master.notebook) if line in everything]
+        leaked = [line for line in master.answer_lines if len(line) >= 12 and line in everything]
         if leaked:
             problems.append(f"solution code found in lessons/{lab}.ipynb ({leaked[0]!r}): {fix}")
         for tests in master.tests.values():
@@ -369,9 +339,8 @@ def check_secrets(root, chapter):
                     if name in everything:
                         problems.append(f"the hidden test {name} is in lessons/{lab}.ipynb: "
                                         f"{fix}")
-        for cell in master.notebook.cells:
-            if lessons.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", []) and \
-                    cell.source.strip() and cell.source in everything:
+        for source in master.instructor_only:
+            if source.strip() and source in everything:
                 problems.append(f"an instructor-only cell of solutions/{lab}.ipynb is in "
                                 f"lessons/{lab}.ipynb: {fix}")
         for marker in MARKERS:
@@ -784,8 +753,7 @@ def _leak_hidden_test(root):
 
 
 def _leak_first_solution_line(root):
-    master = nbformat.read(root / "solutions/01_rnn.ipynb", as_version=4)
-    line = solution_lines(master)[0]
+    line = read_master(root / "solutions/01_rnn.ipynb").answer_lines[0]
     edit_notebook(root, "lessons/01_rnn.ipynb", lambda notebook: _leak_solution(notebook, line))
 
 

@@ -2,24 +2,25 @@
 
 A lab page is built from the student notebook ``lessons/NN_topic.ipynb`` (which is also
 the notebook the page offers for download, so it must stay free of solutions). At build
-time this Sphinx extension reads the instructor master ``solutions/NN_topic.ipynb``, takes
-each question's solution code (the cells between otter's ``# BEGIN SOLUTION`` and
-``# END SOLUTION`` raw cells, with the in-cell marker lines dropped), and inserts it below
+time this Sphinx extension reads the instructor master ``solutions/NN_topic.ipynb`` (with
+``seqbook.course.masters``, the book's one reader of otter's format), takes each
+question's solution code (the cells between otter's ``# BEGIN SOLUTION`` and ``# END
+SOLUTION`` raw cells, with the in-cell marker lines dropped), and inserts it below
 the question's ``grader.check("name")`` cell on the lab page, inside an HTML
 ``<details class="seqbook-solution">`` element: closed by default, opened with a click,
 and working without JavaScript.
 """
 
 import html
-import json
 import pathlib
 import re
 
 from docutils import nodes
 from sphinx.errors import ExtensionError
 
+from seqbook.course import masters
+
 CHECK_CALL = re.compile(r"""grader\.check\(\s*["']([^"']+)["']\s*\)""")
-SOLUTION_MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
 LESSONS = "lessons/"
 
 
@@ -42,35 +43,14 @@ def skip_reference_solution(translator, node):
     raise nodes.SkipNode
 
 
-def cell_source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def read_solutions(master_path):
     """Map each question name in an otter master notebook to its solution code."""
-    notebook = json.loads(pathlib.Path(master_path).read_text())
-    solutions, question, inside = {}, None, False
-    for cell in notebook["cells"]:
-        source = cell_source(cell).strip()
-        if cell["cell_type"] == "raw" and source.startswith("# BEGIN QUESTION"):
-            names = re.findall(r"^name:\s*(\S+)", source, flags=re.MULTILINE)
-            if not names:
-                raise ExtensionError(f"{master_path}: a BEGIN QUESTION cell has no name.")
-            question = names[0]
-        elif cell["cell_type"] == "raw" and source == "# BEGIN SOLUTION":
-            inside = True
-        elif cell["cell_type"] == "raw" and source == "# END SOLUTION":
-            inside = False
-        elif inside and cell["cell_type"] == "code":
-            if question is None:
-                raise ExtensionError(f"{master_path}: a solution cell is outside a question.")
-            lines = [line for line in cell_source(cell).splitlines()
-                     if not SOLUTION_MARKER.match(line)]
-            code = "\n".join(lines).strip("\n")
-            solutions[question] = f"{solutions[question]}\n\n{code}" if question in solutions \
-                else code
-    return solutions
+    try:
+        master = masters.read(master_path)
+    except masters.MasterError as error:
+        raise ExtensionError(str(error)) from None
+    return {question.name: question.solution for question in master.questions
+            if question.solution}
 
 
 def code_cells(doctree):

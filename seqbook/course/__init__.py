@@ -4,10 +4,11 @@
 exercise cells with otter's test files in a limited child process, and write a gradebook,
 feedback pages and JSON results.
 
-Modules: ``lessons`` (otter assign and notebook execution), ``chapters`` (what each
-chapter's master defines: set-up, exercises, points, otter test files), ``submissions``
-(files, folders and LMS zips), ``notebooks`` (reading a submission and recognising its
-chapter), ``sandbox`` (the limited child process), ``runner`` (what runs inside it),
-``reports`` (CSV, HTML, JSON), ``grade`` (the whole batch), ``bundles`` (``seqbook
-assign``) and ``cli`` (the command line).
+Modules: ``masters`` (the one reader of otter's master format), ``chapters`` (what
+each chapter's master defines: set-up, exercises, points, otter test files),
+``submissions`` (files, folders and LMS zips), ``notebooks`` (reading a submission and
+recognising its chapter), ``sandbox`` (the limited child process), ``runner`` (what runs
+inside it), ``reports`` (CSV, HTML, JSON), ``grade`` (the whole batch), ``lessons``
+(student notebooks made with otter assign), ``bundles`` (``seqbook assign``) and
+``cli`` (the ``seqbook`` command).
 """

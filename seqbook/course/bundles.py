@@ -8,21 +8,20 @@ instructor/  solutions/NN_topic.ipynb (the masters), autograder/NN_topic/ (otter
 
 The autograder zips are made from a copy of each master whose assignment config also
 names the book's package (``autograder_files``) and the pinned requirements, so the zip
-grades on Gradescope as uploaded, where ``seqbook`` is not otherwise installed.
+grades on Gradescope as uploaded, where ``seqbook`` is not otherwise installed. Every
+requirement list here comes from pyproject.toml (``seqbook.course.dependencies``).
 """
 
+import json
 import pathlib
-import re
 import shutil
 import tempfile
 
 import nbformat
 
 from seqbook.course import chapters as chapter_registry
+from seqbook.course import dependencies, masters
 from seqbook.course.lessons import run_otter_assign
-
-PACKAGES = ("torch", "numpy", "matplotlib", "ipywidgets", "faker")  # what seqbook imports
-STUDENT_EXTRA = ("otter-grader", "jupyterlab", "ipykernel")
 
 
 def resolve_names(names, chapters):
@@ -38,17 +37,6 @@ def resolve_names(names, chapters):
     return sorted(set(resolved))
 
 
-def pinned_requirements(root, packages):
-    """The requirement lines of ``packages`` in the book's requirements.txt (or names)."""
-    path = pathlib.Path(root) / "requirements.txt"
-    lines = path.read_text().splitlines() if path.exists() else []
-    pins = []
-    for package in packages:
-        pattern = re.compile(rf"^{re.escape(package)}\s*[=<>!~]", re.I)
-        pins.append(next((line.strip() for line in lines if pattern.match(line)), package))
-    return pins
-
-
 def _copy_package(destination):
     import seqbook
 
@@ -57,19 +45,34 @@ def _copy_package(destination):
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def _master_for_gradescope(chapter, work, root):
+def _master_for_gradescope(chapter, work):
     """A copy of the chapter's master, in ``work`` beside a copy of the package, whose
     config adds the package to the autograder zip and the pinned requirements."""
     _copy_package(work)
     notebook = nbformat.read(chapter.master, as_version=4)
-    config = next(cell for cell in notebook.cells if cell.cell_type == "raw"
-                  and cell.source.strip().startswith(chapter_registry.CONFIG_MARK))
-    extra = ["requirements:", *(f"  - {pin}" for pin in pinned_requirements(root, PACKAGES)),
+    config = next(cell for cell in notebook.cells if masters.is_config_cell(cell))
+    extra = ["requirements:",
+             *(f"  - {json.dumps(pin)}" for pin in dependencies.autograder_requirements()),
              "autograder_files:", "  - seqbook"]
     config.source = config.source.rstrip() + "\n" + "\n".join(extra)
     copy = work / chapter.master.name
     nbformat.write(notebook, copy)
     return copy
+
+
+def student_pyproject():
+    """The student bundle's pyproject.toml: the package, with the book's run-time pins and
+    its ``student`` group, so ``pip install .`` alone also sets a student up."""
+    def array(pins):
+        return "[\n" + "".join(f"    {json.dumps(pin)},\n" for pin in pins) + "]"
+
+    return ('[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = '
+            '"setuptools.build_meta"\n\n[project]\nname = "seqbook"\nversion = "0.1.0"\n'
+            'requires-python = ">=3.11"\n'
+            f"dependencies = {array(dependencies.runtime())}\n\n"
+            "[project.optional-dependencies]\n"
+            f"student = {array(dependencies.group(dependencies.STUDENT))}\n\n"
+            '[tool.setuptools.packages.find]\ninclude = ["seqbook*"]\n')
 
 
 STUDENT_README = """# Labs: {chapters}
@@ -118,6 +121,10 @@ def assign(names, out, solutions_dir=None):
     solutions_dir = pathlib.Path(solutions_dir or chapter_registry.default_solutions_dir())
     root = solutions_dir.resolve().parent
     chapters = chapter_registry.discover(solutions_dir)
+    try:
+        dependencies.check_otter_version()
+    except RuntimeError as error:
+        raise chapter_registry.ChapterError(str(error)) from None
     chosen = resolve_names(names, chapters)
     out = pathlib.Path(out)
     if out.exists() and any(out.iterdir()):
@@ -134,16 +141,13 @@ def assign(names, out, solutions_dir=None):
         shutil.copy(lesson, student / "lessons" / lesson.name)
         shutil.copy(chapter.master, instructor / "solutions" / chapter.master.name)
         with tempfile.TemporaryDirectory() as work:
-            master = _master_for_gradescope(chapter, pathlib.Path(work), root)
+            master = _master_for_gradescope(chapter, pathlib.Path(work))
             run_otter_assign(master, instructor / "autograder" / name)
     _copy_package(student)
-    (student / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = '
-        '"setuptools.build_meta"\n\n[project]\nname = "seqbook"\nversion = "0.1.0"\n'
-        'requires-python = ">=3.11"\n\n[tool.setuptools.packages.find]\n'
-        'include = ["seqbook*"]\n')
-    requirements = pinned_requirements(root, PACKAGES + STUDENT_EXTRA)
-    (student / "requirements.txt").write_text("\n".join([*requirements, "."]) + "\n")
+    (student / "pyproject.toml").write_text(student_pyproject())
+    (student / "requirements.txt").write_text(
+        "# The book's pins (its pyproject.toml), then the book's package, this folder.\n"
+        + "\n".join([*dependencies.student_requirements(), "."]) + "\n")
     (student / "README.md").write_text(STUDENT_README.format(chapters=", ".join(chosen),
                                                              first=chosen[0]))
     (instructor / "README.md").write_text(INSTRUCTOR_README.format(

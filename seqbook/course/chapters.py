@@ -1,28 +1,22 @@
 """The chapters a class can be graded on, read from the otter assignment masters.
 
-Every ``solutions/NN_topic.ipynb`` is an otter-grader master: a raw ``# ASSIGNMENT
-CONFIG`` cell names it, raw ``# BEGIN QUESTION`` cells name each exercise and its
-points. The lab's set-up is the master's first code cell (imports and seeding) plus the
-import statements of every other code cell. A new chapter needs no change here: drop
-its master into ``solutions/``.
+Every ``solutions/NN_topic.ipynb`` is an otter-grader master, read by
+``seqbook.course.masters``: a raw ``# ASSIGNMENT CONFIG`` cell names it, raw ``# BEGIN
+QUESTION`` cells name each exercise and its points. The lab's set-up is the master's
+first code cell (imports and seeding) plus the import statements of every other code
+cell. A new chapter needs no change here: drop its master into ``solutions/``.
 
 The test files themselves (public and hidden cases) are otter's own: the ones
 ``otter assign`` puts into the autograder archive, read back from that archive.
 """
 
-import ast
 import dataclasses
 import pathlib
 import tempfile
 import zipfile
 
-import nbformat
-import yaml
-
 import seqbook
-
-CONFIG_MARK = "# ASSIGNMENT CONFIG"
-QUESTION_MARK = "# BEGIN QUESTION"
+from seqbook.course import masters
 
 
 class ChapterError(RuntimeError):
@@ -58,84 +52,35 @@ def default_solutions_dir():
     return pathlib.Path(seqbook.__file__).resolve().parent.parent / "solutions"
 
 
-def _raw_yaml(source, mark):
-    """The YAML under ``mark`` in a raw cell's source, as a dict."""
-    body = source.split(mark, 1)[1]
-    data = yaml.safe_load(body) or {}
-    if not isinstance(data, dict):
-        raise ChapterError(f"the {mark!r} cell does not hold YAML settings")
-    return data
-
-
-def strip_magics(source):
-    """Comment out IPython magics and shell lines (``%matplotlib``, ``!pip``) so that
-    plain Python can run the cell; a cell magic (``%%``) comments out the whole cell."""
-    lines = source.splitlines()
-    if lines and lines[0].lstrip().startswith("%%"):
-        return "\n".join("# " + line for line in lines)
-    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line
-                     for line in lines)
-
-
-def function_parameters(source, name):
-    """Parameter names of the top-level ``def name`` in ``source``, or None."""
-    try:
-        tree = ast.parse(strip_magics(source))
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            args = node.args
-            return tuple(arg.arg for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs])
-    return None
-
-
-def import_lines(source):
-    """The top-level import statements of a cell, as source text ("" if none)."""
-    try:
-        tree = ast.parse(strip_magics(source))
-    except SyntaxError:
-        return ""
-    return "\n".join(ast.unparse(node) for node in tree.body
-                     if isinstance(node, (ast.Import, ast.ImportFrom)))
-
-
 def read_master(master):
-    """A ``Chapter`` (without test files) from an otter master notebook."""
+    """A ``Chapter`` (without test files) from an otter master notebook: its exercises
+    are the questions whose solution block defines the exercise function."""
     master = pathlib.Path(master)
-    notebook = nbformat.read(master, as_version=4)
-    name, setup, exercises = None, [], {}
-    pending = None  # the question whose solution cell comes next
-    for cell in notebook.cells:
-        source = cell.source.strip()
-        if cell.cell_type == "raw" and source.startswith(CONFIG_MARK):
-            name = str(_raw_yaml(source, CONFIG_MARK).get("name", "")).strip()
-        elif cell.cell_type == "raw" and source.startswith(QUESTION_MARK):
-            settings = _raw_yaml(source, QUESTION_MARK)
-            pending = (str(settings["name"]), float(settings.get("points", 0)))
-        elif cell.cell_type == "code" and pending and f"def {pending[0]}(" in source:
-            parameters = function_parameters(source, pending[0]) or ()
-            exercises[pending[0]] = Exercise(pending[0], pending[1], parameters)
-            pending = None
-        elif cell.cell_type == "code":
-            setup.append(strip_magics(cell.source) if not setup else import_lines(cell.source))
-    if not name:
-        raise ChapterError(f"{master}: no '{CONFIG_MARK}' raw cell with a name")
+    try:
+        read = masters.read(master)
+    except masters.MasterError as error:
+        raise ChapterError(str(error)) from None
+    if not read.name:
+        raise ChapterError(f"{master}: no '{masters.CONFIG_MARK}' raw cell with a name")
+    exercises = {question.name: Exercise(question.name, question.points,
+                                         question.parameters or ())
+                 for question in read.questions if question.solution_cell is not None}
     if not exercises:
-        raise ChapterError(f"{master}: no '{QUESTION_MARK}' exercise with a `def` solution")
-    return Chapter(name=name, master=master, setup_code="\n".join(filter(None, setup)),
+        raise ChapterError(
+            f"{master}: no '{masters.QUESTION_MARK}' exercise with a `def` solution")
+    return Chapter(name=read.name, master=master, setup_code=read.setup_code,
                    exercises=exercises)
 
 
 def discover(solutions_dir=None):
     """Every chapter in ``solutions_dir`` (default: the repository's), by name."""
     solutions_dir = pathlib.Path(solutions_dir or default_solutions_dir())
-    masters = sorted(solutions_dir.glob("*.ipynb"))
-    if not masters:
+    paths = sorted(solutions_dir.glob("*.ipynb"))
+    if not paths:
         raise ChapterError(f"no chapter masters (*.ipynb) in {solutions_dir}")
     chapters = {}
-    for master in masters:
-        chapter = read_master(master)
+    for path in paths:
+        chapter = read_master(path)
         chapters[chapter.name] = chapter
     return chapters
 

@@ -11,7 +11,7 @@ import signal
 import zipfile
 
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import reports, runner, sandbox, submissions
+from seqbook.course import masters, reports, runner, sandbox, submissions
 
 GRADED = "graded"
 SUPERSEDED = "superseded"
@@ -56,7 +56,7 @@ def prewarm(chapters):
     # calls it, so make that first call here, leaving the setting as it is.
     torch.use_deterministic_algorithms(torch.are_deterministic_algorithms_enabled())
     for chapter in chapters.values():  # imports only: seeding is for the children
-        imports = chapter_registry.import_lines(chapter.setup_code)
+        imports = masters.import_lines(chapter.setup_code)
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(imports, f"<imports of {chapter.name}>", "exec"), {})
         for source in chapter.test_sources.values():

@@ -15,7 +15,7 @@ import tempfile
 import nbformat
 from nbclient import NotebookClient
 
-INSTRUCTOR_ONLY_TAG = "instructor-only"
+from seqbook.course.masters import is_instructor_only
 
 
 class AssignmentError(RuntimeError):
@@ -41,10 +41,7 @@ def run_otter_assign(master, out_dir):
 
 def strip_instructor_only(notebook):
     """Remove the cells tagged ``instructor-only`` (in place); returns the notebook."""
-    notebook.cells = [
-        cell for cell in notebook.cells
-        if INSTRUCTOR_ONLY_TAG not in cell.get("metadata", {}).get("tags", [])
-    ]
+    notebook.cells = [cell for cell in notebook.cells if not is_instructor_only(cell)]
     return notebook
 
 

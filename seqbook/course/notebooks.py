@@ -9,7 +9,8 @@ import ast
 import json
 import re
 
-from seqbook.course.chapters import CONFIG_MARK, strip_magics
+from seqbook.course import masters
+from seqbook.course.masters import cell_source, strip_magics
 
 OTTER_INIT = re.compile(r"""otter\.Notebook\(\s*["']([^"']+?)(?:\.ipynb)?["']""")
 
@@ -49,14 +50,6 @@ def parse_notebook(data):
     return notebook
 
 
-def cell_source(cell):
-    """A cell's source as one string (notebooks store it as a string or a list)."""
-    source = cell.get("source", "") if isinstance(cell, dict) else ""
-    if isinstance(source, list):
-        source = "".join(str(part) for part in source)
-    return source if isinstance(source, str) else ""
-
-
 def code_cells(notebook):
     """(index, source) of every code cell."""
     return [(index, cell_source(cell)) for index, cell in enumerate(notebook["cells"])
@@ -84,12 +77,9 @@ def claimed_assignment(notebook):
     if isinstance(otter, dict) and isinstance(otter.get("assignment_name"), str):
         return otter["assignment_name"]
     for cell in notebook["cells"]:
-        source = cell_source(cell).strip()
-        if isinstance(cell, dict) and cell.get("cell_type") == "raw" and \
-                source.startswith(CONFIG_MARK):
-            match = re.search(r"^name:\s*(\S+)", source, re.M)
-            if match:
-                return match.group(1).strip("'\"")
+        name = masters.config_name(cell_source(cell)) if masters.is_config_cell(cell) else None
+        if name is not None:
+            return name
     for _, source in code_cells(notebook):
         match = OTTER_INIT.search(source)
         if match:
@@ -138,8 +128,7 @@ def answer_cells(notebook, chapter):
     they do not parse, so that a syntax error is reported against its exercise."""
     cells = []
     for index, source in code_cells(notebook):
-        tags = notebook["cells"][index].get("metadata", {})
-        tags = tags.get("tags", []) if isinstance(tags, dict) else []
+        tags = masters.cell_tags(notebook["cells"][index])
         if defined_functions(source) & set(chapter.exercises) or "otter_answer_cell" in tags:
             cells.append((index, source))
     return cells

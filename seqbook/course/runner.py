@@ -18,7 +18,7 @@ import traceback
 
 from otter.test_files import ExceptionTestFile
 
-from seqbook.course.chapters import strip_magics
+from seqbook.course.masters import strip_magics
 from seqbook.course.notebooks import Rejected, answer_cells, parse_notebook, recognise_chapter
 
 OUTPUT_LIMIT = 20_000  # characters of printed output kept for the feedback

@@ -16,7 +16,7 @@ import zipfile
 import nbformat
 import pytest
 
-from seqbook.course import bundles, chapters, grade, sandbox
+from seqbook.course import bundles, chapters, grade, masters, sandbox
 from tests.conftest import CHAPTERS, ROOT
 
 FIRST = CHAPTERS[0]  # the bad-input notebooks are edits of the first chapter's lab
@@ -36,12 +36,11 @@ def master_of(name):
 
 def solution_sources(name):
     """The master's solution cell of each exercise, by exercise name."""
-    master = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
-    sources = {}
-    for exercise in master_of(name).exercises:
-        sources[exercise] = next(cell.source for cell in master.cells if cell.cell_type ==
-                                 "code" and cell.source.startswith(f"def {exercise}("))
-    return sources
+    path = ROOT / "solutions" / f"{name}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    return {question.name: notebook.cells[question.solution_cell].source
+            for question in masters.read(path).questions
+            if question.name in master_of(name).exercises}
 
 
 def answer_cell(notebook, exercise):

@@ -1,9 +1,9 @@
-"""Tests for seqbook.assignments: otter assign glue, instructor-only cells, execution."""
+"""Tests for seqbook.course.lessons: otter assign glue, instructor-only cells, execution."""
 
 import nbformat
 import pytest
 
-from seqbook.course import lessons
+from seqbook.course import lessons, masters
 
 
 def tiny_master():
@@ -11,7 +11,7 @@ def tiny_master():
     raw, md, code = nbformat.v4.new_raw_cell, nbformat.v4.new_markdown_cell, \
         nbformat.v4.new_code_cell
     answers = md("**Answers.** secret")
-    answers.metadata["tags"] = [lessons.INSTRUCTOR_ONLY_TAG]
+    answers.metadata["tags"] = [masters.INSTRUCTOR_ONLY_TAG]
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         raw("# ASSIGNMENT CONFIG\nname: tiny\nexport_cell: false\nrun_tests: false\n"
