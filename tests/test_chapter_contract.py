@@ -84,7 +84,8 @@ import nbformat
 import pytest
 import yaml
 
-from seqbook.course import lessons, masters
+from seqbook.course import lessons
+from seqbook.course import masters as otter_masters
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -92,7 +93,7 @@ MIN_EXERCISES = 4  # graded exercises per chapter, over all its labs
 READING_SECTIONS = ("## Summary", "## Key terms", "## Questions", "## Further reading")
 LAB_SECTIONS = ("## Summary", "## Questions")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "END TESTS", "BEGIN QUESTION",
-           "ASSIGNMENT CONFIG", "# HIDDEN", lessons.INSTRUCTOR_ONLY_TAG)
+           "ASSIGNMENT CONFIG", "# HIDDEN", otter_masters.INSTRUCTOR_ONLY_TAG)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MAKE_LESSONS = ".venv/bin/python tools/make_lessons.py"
@@ -149,8 +150,8 @@ def read_master(path):
     path = pathlib.Path(path)
     notebook = nbformat.read(path, as_version=4)
     try:
-        master = masters.read(path)
-    except masters.MasterError as problem:
+        master = otter_masters.read(path)
+    except otter_masters.MasterError as problem:
         return Master(path, notebook, None, {}, {}, [], [], str(problem))
     return Master(
         path, notebook, master.name,
@@ -278,10 +279,10 @@ def check_master(root, chapter):
         for section in LAB_SECTIONS:
             if not re.search(rf"^{re.escape(section)}\s*$", markdown, re.M):
                 problems.append(f"{where} has no '{section}' section: add it at the end")
-        if not any(lessons.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", [])
+        if not any(otter_masters.INSTRUCTOR_ONLY_TAG in cell.metadata.get("tags", [])
                    for cell in cells):
             problems.append(f"{where} has no instructor-only answers: answer the Questions "
-                            f"in a markdown cell tagged '{lessons.INSTRUCTOR_ONLY_TAG}'")
+                            f"in a markdown cell tagged '{otter_masters.INSTRUCTOR_ONLY_TAG}'")
     return problems
 
 

@@ -22,17 +22,15 @@ import ast
 import difflib
 import importlib
 import inspect
-import json
 import pkgutil
 import textwrap
 
 import pytest
-import yaml
 
 import seqbook.models
 import seqbook.reference
 import seqbook.tasks
-from seqbook.course import chapters
+from seqbook.course import chapters, masters
 from tests.conftest import ROOT
 
 PACKAGES = (seqbook.reference, seqbook.tasks, seqbook.models)
@@ -49,45 +47,22 @@ DELIBERATE_DIFFERENCES = {}
 # ---------------------------------------------------------------------------------------
 
 
-def source_of(cell):
-    return "".join(cell["source"])
-
-
-def exercises_of(master):
-    """[(exercise name, solution cell source)] of one master notebook, in order."""
-    cells = json.loads(master.read_text(encoding="utf-8"))["cells"]
-    found = []
-    for index, cell in enumerate(cells):
-        text = source_of(cell)
-        if cell["cell_type"] != "raw" or not text.startswith("# BEGIN QUESTION"):
-            continue
-        config = yaml.safe_load(text.split("\n", 1)[1])
-        name = config["name"]
-        solution = None
-        for later, following in enumerate(cells[index + 1:], start=index + 1):
-            marker = source_of(following).strip()
-            if following["cell_type"] == "raw" and marker == "# END QUESTION":
-                break
-            if following["cell_type"] == "raw" and marker == "# BEGIN SOLUTION":
-                solution = source_of(cells[later + 1])
-                break
-        if solution is None:
-            raise AssertionError(f"{master.name}: question {name!r} has no raw "
-                                 "'# BEGIN SOLUTION' cell before its '# END QUESTION'.")
-        found.append((name, solution))
-    return found
-
-
 def all_exercises():
-    """[(chapter, exercise name, solution source)] over every master in solutions/."""
-    return [(master.stem, name, solution)
-            for master in sorted((ROOT / "solutions").glob("*.ipynb"))
-            for name, solution in exercises_of(master)]
+    """[(chapter, exercise name, solution source)] over every master in solutions/, read
+    with the book's one reader of the master format, ``seqbook.course.masters``."""
+    found = []
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        for question in masters.read(path).questions:
+            if not question.solution:
+                raise AssertionError(f"{path.name}: question {question.name!r} has no "
+                                     "solution cell between '# BEGIN SOLUTION' markers.")
+            found.append((path.stem, question.name, question.solution))
+    return found
 
 
 def solution_function(name, solution):
     """The ``def name`` at the top level of a solution cell's source, as an AST node."""
-    defs = [node for node in ast.parse(chapters.strip_magics(solution)).body
+    defs = [node for node in ast.parse(masters.strip_magics(solution)).body
             if isinstance(node, ast.FunctionDef) and node.name == name]
     if len(defs) != 1:
         raise AssertionError(f"the solution cell of exercise {name!r} should define "
@@ -180,9 +155,9 @@ EXERCISES = all_exercises()
 
 
 def test_every_master_has_exercises_and_grading_sees_the_same_ones():
-    masters = sorted((ROOT / "solutions").glob("*.ipynb"))
-    assert masters, "no masters found in solutions/"
-    for master in masters:
+    paths = sorted((ROOT / "solutions").glob("*.ipynb"))
+    assert paths, "no masters found in solutions/"
+    for master in paths:
         found = [name for chapter, name, _ in EXERCISES if chapter == master.stem]
         assert found, f"no '# BEGIN QUESTION' found in solutions/{master.name}"
         assert found == list(chapters.read_master(master).exercises), master.name
