@@ -1,4 +1,11 @@
-"""Shared fixtures: where the book lives and which chapters it has."""
+"""Shared fixtures (where the book lives, which chapters it has, the built book) and the
+order and markers of a run.
+
+``tools/run.py test`` runs the suite on pytest-xdist workers with ``--dist loadfile``: a
+test file, and so a notebook's nbval cells, always stays whole on one worker, in order and
+in one kernel. The hook below starts the longest files first and marks what
+``tools/run.py test --fast`` leaves out as ``slow``.
+"""
 
 import pathlib
 
@@ -24,16 +31,69 @@ def root():
 @pytest.fixture(scope="session")
 def book_html():
     """The HTML book, built once per test session (tests/book_build.py)."""
-    from tests.book_build import build_book
+    from tests.book_build import build_book_once
 
-    return build_book()
+    return build_book_once()
 
 
 @pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
     """The unit tests use tiny tensors: one thread is faster, and immune to the load of
-    other processes (a notebook kernel running beside them)."""
+    other processes (a notebook kernel or another xdist worker running beside them). The
+    same for numpy's products (OpenBLAS starts a thread per core). Each xdist worker is a
+    session of its own, so every worker gets this."""
+    from seqbook import speed
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with speed.blas_threads(1):
+        yield
     torch.set_num_threads(threads)
+
+
+# Seconds each file took in a full run on the 2-core machine, 2 workers (tools/run.py
+# test), used only to hand the longest files out first; a file not listed counts as 60 s
+# if it is a notebook, else 1 s. Renamed or stale entries make a run slower, never wrong.
+SECONDS = {
+    "tests/test_browser.py": 105,
+    "tests/test_grading.py": 90,
+    "solutions/04a_seq2seq.ipynb": 87,
+    "lessons/04b_attention.ipynb": 85,
+    "lessons/04a_seq2seq.ipynb": 83,
+    "solutions/04b_attention.ipynb": 82,
+    "lessons/02_lstm.ipynb": 72,
+    "lessons/03_gru.ipynb": 70,
+    "solutions/02_lstm.ipynb": 68,
+    "solutions/03_gru.ipynb": 67,
+    "tests/test_grading_cli.py": 45,
+    "lessons/01_rnn.ipynb": 43,
+    "solutions/01_rnn.ipynb": 41,
+    "tests/test_widgets.py": 18,
+    "tests/test_seq2seq.py": 17,
+    "tests/test_widgets_attention.py": 13,
+    "tests/test_reviews.py": 12,
+}
+
+
+def estimated_seconds(path):
+    path = pathlib.Path(path)
+    try:
+        name = path.relative_to(ROOT).as_posix()
+    except ValueError:
+        name = path.as_posix()
+    return SECONDS.get(name, 60 if path.suffix == ".ipynb" else 1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    """Mark nbval's notebook cells and every test that needs the built book ``slow``; and
+    put the files in order of their estimated time, longest first (each file stays whole
+    and in its own order), so that xdist, which hands out whole files in the order
+    collected, does not end on a long notebook with the other worker idle."""
+    for item in items:
+        if item.path.suffix == ".ipynb" or "book_html" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+    first_seen = {}
+    for item in items:
+        first_seen.setdefault(item.path, len(first_seen))
+    items.sort(key=lambda item: (-estimated_seconds(item.path), first_seen[item.path]))
