@@ -1,4 +1,11 @@
-"""Shared fixtures: where the book lives and which chapters it has."""
+"""Shared fixtures (where the book lives, which chapters it has, the built book) and the
+order and markers of a run.
+
+``tools/run.py test`` runs the suite on pytest-xdist workers with ``--dist loadfile``: a
+test file, and so a notebook's nbval cells, always stays whole on one worker, in order and
+in one kernel. The hook below starts the longest files first and marks what
+``tools/run.py test --fast`` leaves out as ``slow``.
+"""
 
 import pathlib
 
@@ -30,16 +37,71 @@ def root():
 @pytest.fixture(scope="session")
 def book_html():
     """The HTML book, built once per test session (tests/book_build.py)."""
-    from tests.book_build import build_book
+    from tests.book_build import build_book_once
 
-    return build_book()
+    return build_book_once()
 
 
 @pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
     """The unit tests use tiny tensors: one thread is faster, and immune to the load of
-    other processes (a notebook kernel running beside them)."""
+    other processes (a notebook kernel or another xdist worker running beside them). The
+    same for numpy's products (OpenBLAS starts a thread per core). Each xdist worker is a
+    session of its own, so every worker gets this."""
+    from seqbook.models import speed
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with speed.blas_threads(1):
+        yield
     torch.set_num_threads(threads)
+
+
+# Rough seconds per file with two workers on the 2-core machine (the README's benchmark
+# of the notebooks, and the quickest of two full runs of tools/run.py test on a shared
+# machine), used only to hand the longest files out first; a file not listed counts as
+# 60 s if it is a notebook, else 1 s. Renamed or stale entries make a run slower, never
+# wrong.
+SECONDS = {
+    "tests/test_browser.py": 110,  # with the book build
+    "tests/course/test_grading.py": 100,  # two otter runs
+    "solutions/04a_seq2seq.ipynb": 87,
+    "lessons/04b_attention.ipynb": 85,
+    "lessons/04a_seq2seq.ipynb": 83,
+    "solutions/04b_attention.ipynb": 82,
+    "lessons/02_lstm.ipynb": 50,
+    "solutions/02_lstm.ipynb": 48,
+    "solutions/03_gru.ipynb": 46,
+    "lessons/03_gru.ipynb": 44,
+    "tests/course/test_grading_cli.py": 36,
+    "lessons/01_rnn.ipynb": 28,
+    "solutions/01_rnn.ipynb": 23,
+    "tests/models/test_seq2seq.py": 14,
+    "tests/views/test_explorers.py": 7,
+    "tests/views/test_explorers_attention.py": 5,
+    "tests/tasks/test_reviews.py": 5,
+}
+
+
+def estimated_seconds(path):
+    path = pathlib.Path(path)
+    try:
+        name = path.relative_to(ROOT).as_posix()
+    except ValueError:
+        name = path.as_posix()
+    return SECONDS.get(name, 60 if path.suffix == ".ipynb" else 1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    """Mark nbval's notebook cells and every test that needs the built book ``slow``; and
+    put the files in order of their estimated time, longest first (each file stays whole
+    and in its own order), so that xdist, which hands out whole files in the order
+    collected, does not end on a long notebook with the other worker idle."""
+    for item in items:
+        if item.path.suffix == ".ipynb" or "book_html" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+    first_seen = {}
+    for item in items:
+        first_seen.setdefault(item.path, len(first_seen))
+    items.sort(key=lambda item: (-estimated_seconds(item.path), first_seen[item.path]))

@@ -67,3 +67,31 @@ def test_book_cdn_sets_the_flavour_for_the_build(monkeypatch):
     assert "--cdn" not in command, "--cdn is for tools/run.py, not jupyter-book"
     assert env.get("SEQBOOK_BOOK_CDN") == "1"
     assert pathlib.Path(command[0]).name == "jupyter-book"
+
+
+def test_tests_run_in_parallel_each_file_whole_on_one_worker(monkeypatch):
+    run = load_run()
+    calls = []
+    monkeypatch.setattr(run, "ensure_chromium", lambda: None)
+    monkeypatch.setattr(run, "usable_cores", lambda: 2)
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.run_tests([])
+    command, _ = calls[0]
+    assert command[command.index("-n") + 1] == "2"
+    assert command[command.index("--dist") + 1] == "loadfile"
+    assert "--nbval" in command
+    calls.clear()
+    run.run_tests(["-n", "0"])
+    assert calls[0][0].count("-n") == 1, "a worker count given by the caller wins"
+
+
+def test_fast_leaves_out_notebooks_slow_tests_and_chromium(monkeypatch):
+    run = load_run()
+    calls = []
+    monkeypatch.setattr(run, "ensure_chromium", lambda: calls.append((["chromium"], {})))
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.run_tests(["--fast", "-k", "cells"])
+    [(command, _)] = calls
+    assert "--nbval" not in command and "--fast" not in command
+    assert command[command.index("-m", 3) + 1] == "not slow"  # after python -m pytest
+    assert command[-2:] == ["-k", "cells"]

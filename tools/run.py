@@ -3,12 +3,17 @@
     python3 tools/run.py book    build the HTML book into _build/html
     python3 tools/run.py book --cdn   the same, loading MathJax and widgets from CDNs
     python3 tools/run.py test    run every test (unit, notebooks, grading, book, browser)
+    python3 tools/run.py test --fast   the quick tier: every test not marked slow, so no
+                                 notebooks (nbval), no book build or browser, no otter run
 
 Both create a virtual environment in .venv on first use and install requirements.txt
 into it; later runs reuse it and reinstall only when requirements.txt or pyproject.toml
 changed. The book build installs its MathJax and widget JavaScript with npm (see
 book/_ext/offline_assets.py); the tests install Debian's Chromium when it is missing.
-Extra arguments after ``test`` go to pytest, e.g. ``test -k cells``.
+The tests run in parallel, one pytest-xdist worker per core, each test file (so each
+notebook, whose cells share one kernel) whole on one worker, the longest files first
+(tests/conftest.py). Extra arguments after ``test`` go to pytest, e.g. ``test -k cells``;
+``test -n 0`` runs everything in one process.
 """
 
 import hashlib
@@ -87,10 +92,44 @@ def ensure_chromium():
                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
+# The quick tier: no notebooks (nbval is not switched on) and nothing marked slow: the
+# book build and browser tests, otter run and the few unit tests of 10 s or more.
+FAST = ["-m", "not slow"]
+
+
+def usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parallel_arguments(extra):
+    """pytest-xdist options: one worker per core, each test file whole on one worker (a
+    notebook's cells must run in order in one kernel), files handed out in the order
+    collected (tests/conftest.py puts the longest first). None when the caller chose the
+    workers (-n) or a debugger, or when there is a single core."""
+    chosen = ("-n", "--numprocesses", "--dist", "--pdb", "--trace", "no:xdist")
+    if any(arg.startswith(chosen) for arg in extra) or usable_cores() < 2:
+        return []
+    return ["-n", str(usable_cores()), "--dist", "loadfile", "--no-loadscope-reorder"]
+
+
 def run_tests(extra=()):
-    ensure_chromium()
+    extra = list(extra)
+    fast = "--fast" in extra
+    if fast:
+        extra = [arg for arg in extra if arg != "--fast"]
+    else:
+        ensure_chromium()
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
-    command = [PYTHON, "-m", "pytest", *NBVAL, "-v", "-rfE", "--durations=15", *extra]
+    # numpy's OpenBLAS starts a thread per core in every process: with a notebook kernel
+    # or a test on each core, those threads only wait for each other (Chapter 1's two
+    # notebooks side by side took 52 s and 50 s so, 44 s and 42 s on one thread each).
+    # torch is on one thread already (seqbook.lab.setup, tests/conftest.py).
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    command = [PYTHON, "-m", "pytest", *(FAST if fast else NBVAL), *parallel_arguments(extra),
+               "-v", "-rfE", "--durations=15", *extra]
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 

@@ -195,6 +195,7 @@ def assert_seqbook_grade_agrees(zip_path, notebook, otter_scores, tmp_path):
     assert ours == {name: float(score) for name, (score, _, _) in otter_scores.items()}
 
 
+@pytest.mark.slow
 def test_otter_gives_the_instructor_notebook_full_marks(assigned, tmp_path):
     chapter = OTTER_CHAPTER
     scores = otter_run(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
@@ -233,6 +234,7 @@ def seqbook_grade(zip_path, notebook, tmp_path):
 OTTER_CHAPTER = OTTER_ZERO_CHAPTER = CHAPTERS[0]
 
 
+@pytest.mark.slow
 def test_otter_scores_the_untouched_student_notebook_zero(assigned, tmp_path):
     chapter = OTTER_ZERO_CHAPTER
     lesson = ROOT / "lessons" / f"{chapter}.ipynb"

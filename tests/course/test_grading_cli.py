@@ -364,6 +364,7 @@ def test_every_command_has_help():
     assert "--timeout" in run_cli("grade", "--help").stdout
 
 
+@pytest.mark.slow
 def test_the_command_line_reports_and_exits_with_the_outcome(tmp_path, bundle):
     good = save(solved_lesson(), tmp_path / "subs" / "ann.ipynb")
     (tmp_path / "subs" / "broken.ipynb").write_text("{")

@@ -202,6 +202,7 @@ def test_one_direction_encoder(kind):
     assert logits.shape == (3, 2, V)
 
 
+@pytest.mark.slow
 def test_the_papers_zero_v_starts_uniform_and_learns_more_slowly_in_a_short_run():
     """Chapter 4's training hint: v = 0 (the paper's initialisation) makes every score equal,
     so attention starts uniform; after 100 steps it is behind torch's default start."""
