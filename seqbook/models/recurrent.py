@@ -77,8 +77,8 @@ class LSTMVariant(nn.Module):
         cell = inputs.new_zeros(B, self.hidden_size)  # (B, H)
         projected = self.input_weights(inputs)  # (B, T, 4H): W_x x_t + b for every t at once
         hiddens = []
-        for t in range(T):
-            pre = projected[:, t] + self.hidden_weights(hidden)  # (B, 4H)
+        for projected_t in projected.unbind(1):  # (B, 4H) each; one gradient op, not T
+            pre = projected_t + self.hidden_weights(hidden)  # (B, 4H)
             i_pre, f_pre, g_pre, o_pre = pre.chunk(4, dim=1)  # each (B, H)
             if self.peepholes:
                 i_pre = i_pre + self.peep_i * cell

@@ -103,7 +103,8 @@ def make_model(kind, vocab_size, embed_size=32, hidden_size=32):
 
 
 def train_classifier(
-    model, ids, lengths, labels, steps=1000, batch_size=32, lr=2e-2, seed=0, clip=1.0
+    model, ids, lengths, labels, steps=1000, batch_size=32, lr=2e-2, seed=0, clip=1.0,
+    progress=None,
 ):
     """Train any of the classifiers with Adam on random mini-batches, binary cross-entropy.
 
@@ -114,6 +115,7 @@ def train_classifier(
         ids, lengths: the encoded training set from
             :meth:`seqbook.tasks.vocabulary.Vocabulary.encode_batch`.
         labels: (N,) 0 or 1.
+        progress: a description for a progress bar in Jupyter, or None.
 
     Returns:
         A dict: ``"loss"`` (every step's training loss), ``"seconds"`` (training time).
@@ -128,7 +130,7 @@ def train_classifier(
         return nn.functional.binary_cross_entropy_with_logits(
             model(batch_ids, batch_lengths), labels[rows])
 
-    history = fit(model, batch_loss, steps, lr=lr, clip=clip)
+    history = fit(model, batch_loss, steps, lr=lr, clip=clip, progress=progress)
     return {"loss": history["losses"], "seconds": history["seconds"]}
 
 
@@ -188,8 +190,12 @@ def compare_models(
     batch_size=32,
     lr=2e-2,
     seed=0,
+    progress=None,
 ):
     """Train each kind of model on the same batches from the same seed, then evaluate it.
+
+    ``progress``, a description such as ``"reviews"``, shows one progress bar per model in
+    Jupyter, labelled with the description and the kind (``"reviews, gru"``).
 
     Returns:
         ``(vocab, models, results)``: the vocabulary, a dict kind -> trained model and a dict
@@ -202,7 +208,8 @@ def compare_models(
     for kind in kinds:
         torch.manual_seed(seed)
         model = make_model(kind, len(vocab), embed_size, hidden_size)
-        history = train_classifier(model, ids, lengths, labels, steps, batch_size, lr, seed)
+        history = train_classifier(model, ids, lengths, labels, steps, batch_size, lr, seed,
+                                   progress=progress and f"{progress}, {kind}")
         trained[kind] = model
         results[kind] = evaluate(model, vocab, test) | {"seconds": history["seconds"]}
     return vocab, trained, results

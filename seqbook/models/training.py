@@ -33,7 +33,9 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
         evaluations left out), ``"steps"`` and ``"evaluations"`` (the steps evaluated and
         what ``evaluate`` returned there; empty without ``evaluate``).
     """
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # foreach: the same arithmetic as the default loop over parameters (the same numbers,
+    # bit for bit), in fewer calls.
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     history = {"losses": [], "seconds": 0.0, "steps": [], "evaluations": []}
     bar = Progress(progress, steps) if progress else None
     for step in range(steps + 1):

@@ -102,6 +102,7 @@ class DatePair(NamedTuple):
     format: str
 
 
+@functools.lru_cache(maxsize=8192)  # a data set renders the same few fragments 100,000 times
 def normalise(text):
     """Lower-case ``text`` and strip accents (NFKD, combining marks dropped).
 

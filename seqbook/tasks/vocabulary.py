@@ -60,7 +60,8 @@ class Vocabulary:
             missing = sorted(set(tokens) - set(self.index))
             if missing:
                 raise ValueError(f"tokens {missing} are not in the vocabulary {self.symbols}")
-        ids = [self.index.get(token, self.index.get("<unk>")) for token in tokens]
+        index, unk = self.index, self.index.get("<unk>")
+        ids = [index.get(token, unk) for token in tokens]
         return ([self.index["<sos>"]] if add_sos else []) + ids + (
             [self.index["<eos>"]] if add_eos else [])
 
@@ -93,12 +94,12 @@ class Vocabulary:
             raise ValueError("encode_batch pads with <pad>, which this vocabulary does not "
                              "reserve: build it with reserved=SEQUENCE_SYMBOLS or WORD_SYMBOLS")
         encoded = [self.encode(text, add_eos=add_eos, add_sos=add_sos) for text in texts]
-        lengths = torch.tensor([len(ids) for ids in encoded], dtype=torch.long)
-        ids = torch.full((len(encoded), max([1, *lengths.tolist()])), self.index["<pad>"],
-                         dtype=torch.long)
-        for row, sequence in enumerate(encoded):
-            ids[row, : len(sequence)] = torch.tensor(sequence, dtype=torch.long)
-        return ids, lengths
+        lengths = [len(ids) for ids in encoded]
+        width, pad = max([1, *lengths]), self.index["<pad>"]
+        # one tensor from padded lists: a tensor per row took a second for 20,000 rows
+        rows = [ids + [pad] * (width - len(ids)) for ids in encoded]
+        ids = torch.tensor(rows, dtype=torch.long).reshape(len(encoded), width)
+        return ids, torch.tensor(lengths, dtype=torch.long)
 
     def decode_batch(self, ids):
         """A (B, T) batch of ids to a list of B texts, each decoded by :meth:`decode`."""

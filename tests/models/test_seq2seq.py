@@ -63,6 +63,26 @@ def test_shapes(kind):
     assert tokens.shape[0] == 3 and tokens.shape[1] <= 6
 
 
+@pytest.mark.parametrize("total_length", [7, 9])
+def test_unpack_is_pad_packed_sequence(total_length):
+    """The same numbers as torch's pad_packed_sequence, forwards and backwards, bit for bit."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(0)
+    lengths = torch.tensor([3, 7, 1, 5, 7, 2])
+    inputs = torch.randn(6, 7, 4)
+    packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
+    data = packed.data.detach().requires_grad_()
+    packed = packed._replace(data=data)
+    ours = seq2seq.unpack(packed, total_length)
+    theirs, _ = pad_packed_sequence(packed, batch_first=True, total_length=total_length)
+    assert ours.shape == (6, total_length, 4) and torch.equal(ours, theirs)
+    weights = torch.randn(6, total_length, 4)
+    ours_grad, = torch.autograd.grad((ours * weights).sum(), data)
+    theirs_grad, = torch.autograd.grad((theirs * weights).sum(), data)
+    assert torch.equal(ours_grad, theirs_grad)
+
+
 def test_encoder_ignores_padding():
     model = make("attention")
     src, lengths = padded(SOURCES)
