@@ -8,10 +8,10 @@ cell) and the package function of the same name (found by name in the modules of
 equal ASTs once
 
 - each function's docstring is removed (the master's states the exercise's contract, the
-  package's documents the module), and
-- ``reference.NAME`` is read as ``NAME``: the lab calls the book's other functions through
-  the module alias (``reference.rnn_cell_forward(...)`` inside ``rnn_forward``), which the
-  package, inside that module, calls by their bare name.
+  package's documents the module).
+
+A solution that needs another reference function imports it by name in its own cell
+(``from seqbook.reference import sigmoid``), so it calls it exactly as the package does.
 
 Comments, otter's ``# BEGIN SOLUTION`` / ``# END SOLUTION`` markers among them, are not in
 the AST, so they never count. Nothing else is normalised: a renamed variable, a reordered
@@ -34,7 +34,6 @@ from seqbook.course import chapters, masters
 from tests.conftest import ROOT
 
 PACKAGES = (seqbook.reference, seqbook.tasks, seqbook.models)
-MODULE_ALIAS = "reference"  # `reference.NAME` in a master is `NAME` in the package
 
 # Exercises whose master deliberately teaches another form than the package's function,
 # as (chapter, exercise) -> why. Each must say so in its master's markdown, and must still
@@ -106,19 +105,9 @@ def package_function(name):
 # ---------------------------------------------------------------------------------------
 
 
-class _ReadModuleAlias(ast.NodeTransformer):
-    """``reference.NAME`` becomes the bare name ``NAME``."""
-
-    def visit_Attribute(self, node):
-        self.generic_visit(node)
-        if isinstance(node.value, ast.Name) and node.value.id == MODULE_ALIAS:
-            return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
-        return node
-
-
 def normalised(function):
-    """A copy of a FunctionDef without its docstring, ``reference.NAME`` read as ``NAME``."""
-    function = _ReadModuleAlias().visit(ast.parse(ast.unparse(function)).body[0])
+    """A copy of a FunctionDef without its docstring."""
+    function = ast.parse(ast.unparse(function)).body[0]
     body = function.body
     if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)):
@@ -143,7 +132,7 @@ def assert_same_code(package, master, package_label, master_label):
     """Fail, showing the difference, unless the two functions are the same code."""
     assert same_code(package, master), (
         f"{master_label} is not the same code as {package_label} (docstrings removed, "
-        f"`{MODULE_ALIAS}.NAME` read as `NAME`); make them one:\n"
+        "nothing else normalised); make them one:\n"
         + difference(package, master, package_label, master_label))
 
 
@@ -196,7 +185,7 @@ def test_the_comparison_catches_a_different_function():
     sigmoid = function('''
         def cell(x, W):
             """Docstring."""
-            return reference.sigmoid(x @ W.T)
+            return sigmoid(x @ W.T)
     ''')
     assert not same_code(tanh, sigmoid)
     with pytest.raises(AssertionError, match=r"(?s)not the same code.*-    return np\.tanh"
@@ -233,7 +222,7 @@ def test_the_comparison_normalises_nothing_else(other):
     assert not same_code(package, function(other))
 
 
-def test_the_comparison_ignores_docstrings_comments_markers_and_the_module_alias():
+def test_the_comparison_ignores_docstrings_comments_and_markers_only():
     package = function('''
         def forward(xs, W):
             """The package's docstring."""
@@ -245,11 +234,17 @@ def test_the_comparison_ignores_docstrings_comments_markers_and_the_module_alias
             """The exercise's contract,
             on two lines."""
             # BEGIN SOLUTION
-            hiddens = [reference.step(x, W) for x in xs]
+            hiddens = [step(x, W) for x in xs]
             return hiddens
             # END SOLUTION
     ''')
     assert same_code(package, master)
+    through_alias = function('''
+        def forward(xs, W):
+            hiddens = [reference.step(x, W) for x in xs]
+            return hiddens
+    ''')
+    assert not same_code(package, through_alias)
 
 
 def test_package_lookup_fails_clearly_for_missing_or_duplicate_names(monkeypatch):
