@@ -20,20 +20,14 @@ line or another way of writing the same sum is a difference.
 
 import ast
 import difflib
-import importlib
 import inspect
-import pkgutil
 import textwrap
 
 import pytest
 
-import seqbook.models
-import seqbook.reference
-import seqbook.tasks
-from seqbook.course import chapters, masters
+from seqbook.course import answers, chapters, masters
 from tests.conftest import ROOT
 
-PACKAGES = (seqbook.reference, seqbook.tasks, seqbook.models)
 
 # Exercises whose master deliberately teaches another form than the package's function,
 # as (chapter, exercise) -> why. Each must say so in its master's markdown, and must still
@@ -70,33 +64,13 @@ def solution_function(name, solution):
     return defs[0]
 
 
-def package_functions(name):
-    """Every function called ``name`` defined (not just re-exported) in a module of the
-    three packages."""
-    found = []
-    for package in PACKAGES:
-        modules = [package] + [importlib.import_module(info.name) for info in
-                               pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
-        for module in modules:
-            candidate = vars(module).get(name)
-            if inspect.isfunction(candidate) and candidate.__module__ == module.__name__:
-                found.append(candidate)
-    return found
-
-
 def package_function(name):
-    """The one package function called ``name``, as an AST node."""
-    found = package_functions(name)
-    where = ", ".join(sorted(f"{function.__module__}.{name}" for function in found))
-    if not found:
-        raise AssertionError(
-            f"exercise {name!r} has no package function: define `{name}` once, in the layer "
-            "it belongs to (numpy equations in seqbook/reference/, data in seqbook/tasks/, "
-            "torch in seqbook/models/), with the master's solution as its body.")
-    if len(found) > 1:
-        raise AssertionError(f"exercise {name!r} has {len(found)} package functions of that "
-                             f"name ({where}); keep exactly one.")
-    [function] = found
+    """The one package function called ``name`` (grading's ``book_answer``), as an AST
+    node and the function."""
+    try:
+        function = answers.book_answer(name)
+    except answers.AnswerError as error:
+        raise AssertionError(str(error)) from None
     return ast.parse(textwrap.dedent(inspect.getsource(function))).body[0], function
 
 

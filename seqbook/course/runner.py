@@ -6,6 +6,11 @@ student's cells that define exercise functions are executed, never the lab's lon
 experiments; that is what makes one submission take a second, not a minute. The
 tests are otter's own test files (public and hidden cases), run with otter's
 ``ExceptionTestFile``, so each exercise scores what ``otter run`` would give it.
+
+Each exercise is graded on its own: while its tests run, the chapter's other exercise
+names are bound to the book's answers (``seqbook.course.answers``), so a student's
+``rnn_forward`` that calls their own broken ``rnn_cell_forward`` loses only the points of
+``rnn_cell_forward``.
 """
 
 import builtins
@@ -18,6 +23,7 @@ import traceback
 
 from otter.test_files import ExceptionTestFile
 
+from seqbook.course.answers import book_answer
 from seqbook.course.masters import strip_magics
 from seqbook.course.notebooks import Rejected, answer_cells, parse_notebook, recognise_chapter
 
@@ -148,6 +154,20 @@ def run_exercise(chapter, exercise, test_file, env, seconds, workdir):
     return event
 
 
+@contextlib.contextmanager
+def others_from_the_book(env, exercise, answers):
+    """While the block runs, every exercise name but ``exercise`` in ``env`` is the
+    book's answer; the student's own functions are put back afterwards."""
+    students = {name: env[name] for name in answers if name in env}
+    env.update({name: answer for name, answer in answers.items() if name != exercise})
+    try:
+        yield
+    finally:
+        for name in answers:
+            env.pop(name, None)
+        env.update(students)
+
+
 def grade_submission(data, chapters, expected, channel, workdir, guard, step_seconds,
                      setup_seconds=None):
     """Grade the notebook bytes ``data`` and report through ``channel`` (in the child).
@@ -179,6 +199,7 @@ def grade_submission(data, chapters, expected, channel, workdir, guard, step_sec
     if error:
         channel.send({"event": "error", "message": f"the chapter's set-up failed: {error}"})
         return
+    answers = {name: book_answer(name) for name in chapter.exercises}
     guard()  # from here on, untrusted code runs
     for index, source in answer_cells(notebook, chapter):
         error = run_cell(source, env, f"<cell {index}>", step_seconds)
@@ -188,8 +209,10 @@ def grade_submission(data, chapters, expected, channel, workdir, guard, step_sec
             channel.send({"event": "cell", "cell": index, "exercises": owners,
                           "error": clean(error, workdir)})
     for exercise in chapter.exercises.values():
-        channel.send(run_exercise(chapter, exercise, tests[exercise.name], env,
-                                  step_seconds, workdir))
+        with others_from_the_book(env, exercise.name, answers):
+            event = run_exercise(chapter, exercise, tests[exercise.name], env,
+                                 step_seconds, workdir)
+        channel.send(event)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
     channel.send({"event": "done", "output": clean(output.getvalue(), workdir),
                   "output_characters": output.total})
