@@ -28,7 +28,6 @@ import pytest
 from seqbook.course import answers, chapters, masters
 from tests.conftest import ROOT
 
-
 # Exercises whose master deliberately teaches another form than the package's function,
 # as (chapter, exercise) -> why. Each must say so in its master's markdown, and must still
 # differ (a stale entry fails). None so far: every solution is its package function.
