@@ -7,6 +7,7 @@ in one kernel. The hook below starts the longest files first and marks what
 ``tools/run.py test --fast`` leaves out as ``slow``.
 """
 
+import importlib.util
 import pathlib
 
 import pytest
@@ -20,6 +21,15 @@ lab.pin_cpu_code_paths()
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
+
+
+def book_extension(name):
+    """The Sphinx extension ``book/_ext/<name>.py``, loaded as a module (it is not part
+    of the package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def reading_of(lab):

@@ -14,7 +14,6 @@ That every lab is a page of ``_toc.yml``, under its reading, is a rule of the ch
 contract, tests/test_chapter_contract.py.
 """
 
-import importlib.util
 import json
 import pathlib
 import shutil
@@ -23,22 +22,13 @@ import urllib.request
 import pytest
 
 from tests import book_browser as browser_checks
-from tests.conftest import ROOT
+from tests.conftest import ROOT, book_extension
 
 PAGES = browser_checks.toc_pages(ROOT)
 LABS = browser_checks.lab_pages(ROOT)
 READINGS = browser_checks.reading_pages(ROOT)
 FIRST_EQUATION = "article div.math"
 FIRST_WIDGET = ".jupyter-explorers.widget-container, .jupyter-explorers.widget-box"
-
-
-def load_lab_solutions():
-    """book/_ext/lab_solutions.py, the Sphinx extension that reads solutions/."""
-    spec = importlib.util.spec_from_file_location(
-        "lab_solutions", ROOT / "book" / "_ext" / "lab_solutions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +131,8 @@ def test_lab_offers_the_student_notebook_and_launch_buttons(lab, browser, site):
 @pytest.mark.parametrize("lab", LABS)
 def test_reference_solutions_stay_collapsed_until_asked_for(lab, browser, site):
     chapter = pathlib.Path(lab).name
-    solutions = load_lab_solutions().read_solutions(ROOT / "solutions" / f"{chapter}.ipynb")
+    master = ROOT / "solutions" / f"{chapter}.ipynb"
+    solutions = book_extension("lab_solutions").read_solutions(master)
     assert solutions, f"solutions/{chapter}.ipynb has no solution"
     visit = browser_checks.PageVisit(browser, site, lab).open()
     blocks = visit.page.locator("details.seqbook-solution")

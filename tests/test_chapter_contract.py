@@ -603,48 +603,13 @@ def test_the_book_has_chapters():
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_has_a_reading(chapter):
-    assert_keeps("reading", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_has_a_master_per_lab(chapter):
-    assert_keeps("master", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_lessons_are_generated_and_in_sync(chapter):
-    assert_keeps("lesson", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_lessons_hold_no_solution_or_hidden_test(chapter):
-    assert_keeps("secrets", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_has_graded_exercises_with_public_and_hidden_checks(chapter):
-    assert_keeps("exercises", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_labs_show_explorers(chapter):
-    assert_keeps("explorers", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_reading_and_labs_link_both_ways(chapter):
-    assert_keeps("links", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_is_in_the_table_of_contents(chapter):
-    assert_keeps("toc", chapter)
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_cites_its_sources(chapter):
-    assert_keeps("references", chapter)
+@pytest.mark.parametrize("rule", RULES)
+def test_chapter_keeps_the_rule(rule, chapter):
+    """One case per rule and chapter, e.g. ``test_chapter_keeps_the_rule[links-02_lstm]``:
+    a reading, a master per lab, generated lessons in sync, no secrets in them, graded
+    exercises with public and hidden checks, explorers, links both ways, a table of
+    contents entry and references."""
+    assert_keeps(rule, chapter)
 
 
 def test_every_lesson_has_a_master_and_a_page():

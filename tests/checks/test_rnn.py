@@ -7,51 +7,14 @@ import numpy as np
 import pytest
 
 from seqbook import reference
-from seqbook.checks import ExerciseFailure
 from seqbook.checks import rnn as checks
-
-REFERENCES = {
-    "rnn_cell_forward": reference.rnn_cell_forward,
-    "rnn_forward": reference.rnn_forward,
-    "rnn_cell_backward": reference.rnn_cell_backward,
-    "clip_gradient_norm": reference.clip_gradient_norm,
-    "vanishing_horizon": reference.vanishing_horizon,
-}
-
-
-@pytest.mark.parametrize("kind", ["public", "hidden"])
-@pytest.mark.parametrize("exercise", sorted(REFERENCES))
-def test_reference_passes(exercise, kind):
-    check = getattr(checks, f"{exercise}_{kind}")
-    assert check(REFERENCES[exercise]) is None
-
-
-def test_failures_are_assertion_errors():
-    assert issubclass(ExerciseFailure, AssertionError)
 
 
 def stub(*args, **kwargs):
-    """What a student's function is before they write it: a body of `...`."""
     ...
 
 
-def not_written(*args, **kwargs):
-    raise NotImplementedError
-
-
-@pytest.mark.parametrize("exercise", sorted(REFERENCES))
-def test_not_implemented_error_says_not_written_yet(exercise):
-    with pytest.raises(AssertionError, match=r"not written yet: replace the `\.\.\.`"):
-        getattr(checks, f"{exercise}_public")(not_written)
-
-
-@pytest.mark.parametrize("exercise", sorted(set(REFERENCES) - {"vanishing_horizon"}))
-def test_stub_returning_none_says_there_is_no_return(exercise):
-    with pytest.raises(AssertionError, match=r"no `return` yet\. Replace the `\.\.\.`"):
-        getattr(checks, f"{exercise}_public")(stub)
-
-
-def test_vanishing_horizon_stub_returning_none():
+def test_vanishing_horizon_stub_returning_none_names_the_case():
     # None is a right answer for sigma >= 1, so only the first finite case can catch it
     expected = r"\(0\.5, 0\.001\) returned None.*replace the `\.\.\.`"
     with pytest.raises(AssertionError, match=expected):

@@ -1,14 +1,13 @@
 """seqbook.course.masters, the one reader of otter masters, on small synthetic masters;
 and its cell helpers on the malformed cells an untrusted submission may hold."""
 
-import importlib.util
 import json
 
 import nbformat
 import pytest
 
 from seqbook.course import chapters, masters, notebooks
-from tests.conftest import ROOT
+from tests.conftest import ROOT, book_extension
 
 raw, md, code = nbformat.v4.new_raw_cell, nbformat.v4.new_markdown_cell, \
     nbformat.v4.new_code_cell
@@ -104,16 +103,8 @@ def test_read_names_the_file_and_chapters_and_the_book_agree(tmp_path):
     assert chapter.name == "07_tiny" and chapter.setup_code == master.setup_code
     assert {name: (e.points, e.parameters) for name, e in chapter.exercises.items()} == {
         "double": (2.0, ("x",)), "halve": (1.5, ("x", "exact"))}
-    assert lab_solutions().read_solutions(path) == {q.name: q.solution
+    assert book_extension("lab_solutions").read_solutions(path) == {q.name: q.solution
                                                     for q in master.questions}
-
-
-def lab_solutions():
-    spec = importlib.util.spec_from_file_location(
-        "lab_solutions", ROOT / "book" / "_ext" / "lab_solutions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def broken(index, cell=None):
@@ -159,10 +150,10 @@ def test_the_book_keeps_its_extension_errors(tmp_path):
     path = tmp_path / "bad.ipynb"
     nbformat.write(broken(4, raw("# BEGIN QUESTION\npoints: 2")), path)
     with pytest.raises(ExtensionError, match="a BEGIN QUESTION cell has no name."):
-        lab_solutions().read_solutions(path)
+        book_extension("lab_solutions").read_solutions(path)
     (tmp_path / "bad.ipynb").write_text("{")
     with pytest.raises(ExtensionError, match="not a readable notebook"):
-        lab_solutions().read_solutions(path)
+        book_extension("lab_solutions").read_solutions(path)
 
 
 def test_a_master_without_config_or_exercises_is_no_chapter(tmp_path):

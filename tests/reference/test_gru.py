@@ -5,23 +5,11 @@ import pytest
 import torch
 
 from seqbook import reference
-
-B, T, D, H = 3, 7, 4, 5
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
-
-
-def make_torch_gru(input_size=D, hidden_size=H, seed=0, **kwargs):
-    torch.manual_seed(seed)
-    return torch.nn.GRU(input_size, hidden_size, batch_first=True, dtype=torch.float64,
-                        **kwargs)
+from tests.reference.conftest import B, D, H, T, torch_layer
 
 
 def test_gru_forward_matches_torch_gru(rng):
-    gru = make_torch_gru()
+    gru = torch_layer(torch.nn.GRU)
     weights = reference.gru_weights_from_torch(gru)
     xs = rng.standard_normal((B, T, D))
     hidden0 = rng.uniform(-1, 1, size=(B, H))
@@ -92,12 +80,12 @@ def test_gru_forward_trace_agrees_with_gru_forward(rng):
 
 
 def test_gru_weights_from_torch_keeps_both_biases_and_handles_no_bias():
-    gru = make_torch_gru()
+    gru = torch_layer(torch.nn.GRU)
     weights = reference.gru_weights_from_torch(gru)
     np.testing.assert_array_equal(weights["b_x"], gru.bias_ih_l0.detach().numpy())
     np.testing.assert_array_equal(weights["b_h"], gru.bias_hh_l0.detach().numpy())
     assert weights["W_x"].shape == (3 * H, D) and weights["W_h"].shape == (3 * H, H)
-    no_bias = reference.gru_weights_from_torch(make_torch_gru(bias=False))
+    no_bias = reference.gru_weights_from_torch(torch_layer(torch.nn.GRU, bias=False))
     assert not no_bias["b_x"].any() and not no_bias["b_h"].any()
     assert no_bias["b_h"].shape == (3 * H,)
 
@@ -106,7 +94,7 @@ def test_gru_weights_from_torch_keeps_both_biases_and_handles_no_bias():
                                                ({"bidirectional": True}, "bidirectional")])
 def test_gru_weights_from_torch_rejects_what_it_cannot_read(kwargs, mentioned):
     with pytest.raises(ValueError, match=mentioned):
-        reference.gru_weights_from_torch(make_torch_gru(**kwargs))
+        reference.gru_weights_from_torch(torch_layer(torch.nn.GRU, **kwargs))
 
 
 def test_random_gru_weights_update_bias_goes_to_the_update_block(rng):

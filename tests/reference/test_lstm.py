@@ -5,19 +5,7 @@ import pytest
 import torch
 
 from seqbook import reference
-
-B, T, D, H = 3, 7, 4, 5
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
-
-
-def make_torch_lstm(input_size=D, hidden_size=H, seed=0, **kwargs):
-    torch.manual_seed(seed)
-    return torch.nn.LSTM(input_size, hidden_size, batch_first=True, dtype=torch.float64,
-                         **kwargs)
+from tests.reference.conftest import B, D, H, T, torch_layer
 
 
 def test_sigmoid_values_and_extremes():
@@ -29,7 +17,7 @@ def test_sigmoid_values_and_extremes():
 
 
 def test_lstm_forward_matches_torch_lstm(rng):
-    lstm = make_torch_lstm()
+    lstm = torch_layer(torch.nn.LSTM)
     weights = reference.lstm_weights_from_torch(lstm)
     xs = rng.standard_normal((B, T, D))
     hidden0, cell0 = rng.uniform(-1, 1, size=(2, B, H))
@@ -136,7 +124,7 @@ def test_cell_after_steps_settles_at_the_fixed_point():
 
 
 def test_lstm_weights_from_torch_sums_biases_and_keeps_order():
-    lstm = make_torch_lstm()
+    lstm = torch_layer(torch.nn.LSTM)
     weights = reference.lstm_weights_from_torch(lstm)
     assert weights["W_x"].shape == (4 * H, D) and weights["W_h"].shape == (4 * H, H)
     np.testing.assert_allclose(weights["b"],
@@ -145,7 +133,7 @@ def test_lstm_weights_from_torch_sums_biases_and_keeps_order():
 
 
 def test_lstm_weights_from_torch_without_bias():
-    weights = reference.lstm_weights_from_torch(make_torch_lstm(bias=False))
+    weights = reference.lstm_weights_from_torch(torch_layer(torch.nn.LSTM, bias=False))
     np.testing.assert_array_equal(weights["b"], np.zeros(4 * H))
 
 
@@ -156,7 +144,7 @@ def test_lstm_weights_from_torch_without_bias():
 ])
 def test_lstm_weights_from_torch_rejects_what_it_cannot_read(kwargs, mentioned):
     with pytest.raises(ValueError, match=mentioned):
-        reference.lstm_weights_from_torch(make_torch_lstm(**kwargs))
+        reference.lstm_weights_from_torch(torch_layer(torch.nn.LSTM, **kwargs))
 
 
 def test_random_lstm_weights_shapes_and_forget_bias(rng):

@@ -5,23 +5,11 @@ import pytest
 import torch
 
 from seqbook import reference
-
-B, T, D, H = 3, 7, 4, 5
-
-
-def make_torch_rnn(input_size=D, hidden_size=H, seed=0, **kwargs):
-    torch.manual_seed(seed)
-    return torch.nn.RNN(input_size, hidden_size, batch_first=True, dtype=torch.float64,
-                        **kwargs)
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
+from tests.reference.conftest import B, D, H, T, torch_layer
 
 
 def test_rnn_cell_forward_matches_torch_one_step(rng):
-    rnn = make_torch_rnn()
+    rnn = torch_layer(torch.nn.RNN)
     weights = reference.rnn_weights_from_torch(rnn)
     x = rng.standard_normal((B, D))
     hidden_prev = rng.uniform(-1, 1, size=(B, H))
@@ -52,7 +40,7 @@ def test_rnn_cell_forward_uses_every_term(rng):
 
 
 def test_rnn_forward_matches_torch_rnn(rng):
-    rnn = make_torch_rnn(seed=1)
+    rnn = torch_layer(torch.nn.RNN, seed=1)
     weights = reference.rnn_weights_from_torch(rnn)
     xs = rng.standard_normal((B, T, D))
     hidden0 = rng.uniform(-1, 1, size=(B, H))  # non-zero initial state
@@ -73,7 +61,7 @@ def test_rnn_forward_depends_on_initial_state(rng):
 
 
 def test_rnn_weights_from_torch_copies_weights_and_sums_biases():
-    rnn = make_torch_rnn(seed=2)
+    rnn = torch_layer(torch.nn.RNN, seed=2)
     weights = reference.rnn_weights_from_torch(rnn)
     assert set(weights) == {"W_xh", "W_hh", "b_h"}
     assert weights["W_xh"].shape == (H, D)
@@ -100,7 +88,7 @@ def test_rnn_weights_from_torch_float32_becomes_float64():
 
 
 def test_rnn_weights_from_torch_without_bias(rng):
-    rnn = make_torch_rnn(seed=4, bias=False)
+    rnn = torch_layer(torch.nn.RNN, seed=4, bias=False)
     weights = reference.rnn_weights_from_torch(rnn)
     np.testing.assert_array_equal(weights["b_h"], np.zeros(H))
     xs = rng.standard_normal((B, T, D))
@@ -117,7 +105,7 @@ def test_rnn_weights_from_torch_without_bias(rng):
      ({"nonlinearity": "relu"}, "nonlinearity='relu'")],
 )
 def test_rnn_weights_from_torch_rejects_deep_or_bidirectional(kwargs, mentioned):
-    rnn = make_torch_rnn(**kwargs)
+    rnn = torch_layer(torch.nn.RNN, **kwargs)
     with pytest.raises(ValueError, match="one-layer") as caught:
         reference.rnn_weights_from_torch(rnn)
     assert mentioned in str(caught.value)
