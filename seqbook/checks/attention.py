@@ -23,10 +23,10 @@ so that the lab's random numbers are not moved on.
 import itertools
 
 import numpy as np
-import torch
 
 from seqbook import reference
 from seqbook.checks import ExerciseFailure, call_student, diagnose, matches
+from seqbook.checks.torch_attention import torch_attention, torch_decoder_step, torch_masked_softmax
 from seqbook.tasks.vocabulary import length_mask
 
 # ---------------------------------------------------------------------------------------
@@ -67,13 +67,6 @@ def _softmax(scores, axis):
         shifted = scores - np.max(scores, axis=axis, keepdims=True)
         exps = np.exp(shifted)
         return exps / exps.sum(axis=axis, keepdims=True)
-
-
-def _torch_masked_softmax(scores, mask):
-    """The independent reference: torch.softmax after masked_fill with -inf, (B, S)."""
-    scores = torch.as_tensor(scores, dtype=torch.float64)
-    mask = torch.as_tensor(mask, dtype=torch.bool)
-    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1).numpy()
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,7 +121,7 @@ def _check_softmax(student, scores, mask, what, given_mask=None, large=False):
     result = call_student(student, scores.copy(), given_mask.copy(), name="masked_softmax",
                           hint=hint)
     result = _as_float_array(result, f"masked_softmax's weights ({what})")
-    expected = _torch_masked_softmax(scores, mask)
+    expected = torch_masked_softmax(scores, mask)
     if result.shape != expected.shape:
         raise ExerciseFailure(f"masked_softmax ({what}) returned shape {result.shape}; "
                               f"expected {expected.shape}, the shape of the scores.")
@@ -201,28 +194,6 @@ ATTENTION_HINT = (
 )
 
 
-def _torch_linear(weight):
-    """nn.Linear without bias holding a copy of ``weight`` (out, in), float64."""
-    with torch.random.fork_rng():  # a check must not move the lab's random numbers on
-        layer = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False,
-                                dtype=torch.float64)
-    with torch.no_grad():
-        layer.weight.copy_(torch.as_tensor(weight))
-    return layer
-
-
-def _torch_attention(query, keys, mask, W, U, v):
-    """The independent reference from torch layers: (context (B, Hk), weights (B, S))."""
-    W_layer, U_layer, v_layer = _torch_linear(W), _torch_linear(U), _torch_linear(v[None])
-    query, keys = torch.as_tensor(query), torch.as_tensor(keys)
-    with torch.no_grad():
-        scores = v_layer(torch.tanh(W_layer(query)[:, None, :] + U_layer(keys))).squeeze(-1)
-        weights = torch.softmax(
-            scores.masked_fill(~torch.as_tensor(mask), float("-inf")), dim=1)  # (B, S)
-        context = torch.bmm(weights[:, None, :], keys).squeeze(1)  # (B, Hk)
-    return context.numpy(), weights.numpy()
-
-
 def _scores(query, keys, W, U, v, squash=np.tanh):
     return squash((query @ W.T)[:, None, :] + keys @ U.T) @ v  # (B, S)
 
@@ -234,16 +205,16 @@ def _context(weights, keys):
 def _attention_mistakes(query, keys, mask, W, U, v):
     """(context, weights) of each typical wrong additive reference."""
     scores = _scores(query, keys, W, U, v)
-    weights = _torch_masked_softmax(scores, mask)
+    weights = torch_masked_softmax(scores, mask)
     with np.errstate(all="ignore"):
         mistakes = {message: (_context(wrong, keys), wrong)
                     for message, wrong in _softmax_mistakes(scores, mask).items()}
-    no_tanh = _torch_masked_softmax(_scores(query, keys, W, U, v, squash=lambda a: a), mask)
+    no_tanh = torch_masked_softmax(_scores(query, keys, W, U, v, squash=lambda a: a), mask)
     mistakes["the tanh is missing: the scores are v^T tanh(W s_{t-1} + U h_j), with the tanh "
              "applied to the sum before the product with v."] = (_context(no_tanh, keys),
                                                                  no_tanh)
     if W.shape == U.shape:
-        swapped = _torch_masked_softmax(_scores(query, keys, U, W, v), mask)
+        swapped = torch_masked_softmax(_scores(query, keys, U, W, v), mask)
         mistakes["W and U are swapped: W goes with the decoder state s_{t-1} (the query), "
                  "U with the encoder annotations h_j (the keys)."] = (_context(swapped, keys),
                                                                      swapped)
@@ -274,7 +245,7 @@ def _check_attention(student, query, keys, mask, W, U, v, what):
     if (np.shape(context), np.shape(weights)) == ((B, S), (B, Hk)) and S != Hk:
         raise ExerciseFailure("additive_attention returned (weights, context): return them "
                               "in the order (context, weights).")
-    expected_context, expected_weights = _torch_attention(query, keys, mask, W, U, v)
+    expected_context, expected_weights = torch_attention(query, keys, mask, W, U, v)[:2]
     mistakes = _attention_mistakes(query, keys, mask, W, U, v)
     weights = _as_float_array(weights, f"additive_attention's weights ({what})")
     if weights.shape != (B, S):
@@ -352,27 +323,6 @@ WRONG_QUERY = (
 )
 
 
-def _torch_decoder_step(prev_embedding, state_prev, keys, mask, params):
-    """The reference: torch attention layers, nn.GRUCell and nn.Linear, same weights."""
-    E, Hd, Hk = prev_embedding.shape[1], state_prev.shape[1], keys.shape[2]
-    V = params["W_out"].shape[0]
-    context, weights = _torch_attention(state_prev, keys, mask, params["W"], params["U"],
-                                        params["v"])
-    with torch.random.fork_rng():
-        cell = torch.nn.GRUCell(E + Hk, Hd, dtype=torch.float64)
-        out = torch.nn.Linear(Hd + Hk + E, V, dtype=torch.float64)
-    with torch.no_grad():
-        for name, key in [("weight_ih", "W_x"), ("weight_hh", "W_h"), ("bias_ih", "b_x"),
-                          ("bias_hh", "b_h")]:
-            getattr(cell, name).copy_(torch.as_tensor(params[key]))
-        out.weight.copy_(torch.as_tensor(params["W_out"]))
-        out.bias.copy_(torch.as_tensor(params["b_out"]))
-        embedding, context_t = torch.as_tensor(prev_embedding), torch.as_tensor(context)
-        state = cell(torch.cat([embedding, context_t], dim=1), torch.as_tensor(state_prev))
-        logits = out(torch.cat([state, context_t, embedding], dim=1))
-    return logits.numpy(), state.numpy(), weights
-
-
 def _gru(gru_input, state_prev, params):
     """torch's GRU step in numpy, the book's reference.gru_cell_forward."""
     return reference.gru_cell_forward(gru_input, state_prev, params["W_x"], params["W_h"],
@@ -383,8 +333,8 @@ def _step_mistakes(prev_embedding, state_prev, keys, mask, params, expected):
     """Wrong weights, states and logits, each keyed by the message naming the mistake."""
     logits, state, weights = expected
     W, U, v = params["W"], params["U"], params["v"]
-    context, _ = _torch_attention(state_prev, keys, mask, W, U, v)
-    late_context, late_weights = _torch_attention(state, keys, mask, W, U, v)
+    context, _ = torch_attention(state_prev, keys, mask, W, U, v)[:2]
+    late_context, late_weights = torch_attention(state, keys, mask, W, U, v)[:2]
     scores = _scores(state_prev, keys, W, U, v)
     weight_mistakes = {WRONG_QUERY: late_weights, **_softmax_mistakes(scores, mask)}
     state_mistakes = {
@@ -470,7 +420,7 @@ def _check_step(student, prev_embedding, state_prev, keys, mask, params, what):
                               f"{logits.shape} and a state of shape {state.shape}; expected "
                               f"(B, V) = {(B, V)} and (B, Hd) = {(B, Hd)}, in the order "
                               "(logits, state, weights).")
-    expected = _torch_decoder_step(prev_embedding, state_prev, keys, mask, params)
+    expected = torch_decoder_step(prev_embedding, state_prev, keys, mask, params)
     weight_mistakes, state_mistakes, logit_mistakes = _step_mistakes(
         prev_embedding, state_prev, keys, mask, params, expected)
     diagnose(weights, expected[2], weight_mistakes, f"{what}, the attention weights",

@@ -25,6 +25,7 @@ and the right answers of its exercises.
 import numpy as np
 
 from seqbook.reference.gru import gru_cell_forward, random_gru_weights
+from seqbook.reference.initial import uniform_weights
 
 PARAM_NAMES = ("W", "U", "v", "W_x", "W_h", "b_x", "b_h", "W_out", "b_out")
 
@@ -202,17 +203,12 @@ def random_attention_params(embed_size, decoder_size, key_size, attention_size, 
     """
     E, Hd, Hk, A, V = embed_size, decoder_size, key_size, attention_size, vocab_size
 
-    def uniform(fan_in, shape):
-        bound = 1.0 / np.sqrt(fan_in)
-        return rng.uniform(-bound, bound, size=shape)
-
     params = {
-        "W": uniform(Hd, (A, Hd)),
-        "U": uniform(Hk, (A, Hk)),
-        "v": uniform(A, (A,)),
+        **uniform_weights(rng, Hd, {"W": (A, Hd)}),
+        **uniform_weights(rng, Hk, {"U": (A, Hk)}),
+        **uniform_weights(rng, A, {"v": (A,)}),
     }
     gru = random_gru_weights(E + Hk, Hd, rng)  # W_x (3Hd, E + Hk), W_h, b_x, b_h
     params.update(gru)
-    params["W_out"] = uniform(Hd + Hk + E, (V, Hd + Hk + E))
-    params["b_out"] = uniform(Hd + Hk + E, (V,))
+    params.update(uniform_weights(rng, Hd + Hk + E, {"W_out": (V, Hd + Hk + E), "b_out": V}))
     return params

@@ -8,6 +8,7 @@ b_hn sits inside the reset product. Shapes as in :mod:`seqbook.reference.rnn`.
 import numpy as np
 
 from seqbook.reference.activations import sigmoid
+from seqbook.reference.initial import uniform_weights
 
 GRU_GATE_ORDER = ("reset_gate", "update_gate", "candidate")
 
@@ -140,14 +141,9 @@ def random_gru_weights(input_size, hidden_size, rng, update_bias=0.0):
     Returns:
         A dict with ``"W_x"`` (3H, D), ``"W_h"`` (3H, H), ``"b_x"`` (3H,), ``"b_h"`` (3H,).
     """
-    bound = 1.0 / np.sqrt(hidden_size)
     H = hidden_size
-    weights = {
-        "W_x": rng.uniform(-bound, bound, size=(3 * H, input_size)),
-        "W_h": rng.uniform(-bound, bound, size=(3 * H, H)),
-        "b_x": rng.uniform(-bound, bound, size=3 * H),
-        "b_h": rng.uniform(-bound, bound, size=3 * H),
-    }
+    weights = uniform_weights(rng, H, {"W_x": (3 * H, input_size), "W_h": (3 * H, H),
+                                       "b_x": 3 * H, "b_h": 3 * H})
     weights["b_h"][H:2 * H] += update_bias
     return weights
 

@@ -7,6 +7,7 @@ The four blocks are packed in torch's order i, f, g, o: W_x is (4H, D) =
 import numpy as np
 
 from seqbook.reference.activations import sigmoid
+from seqbook.reference.initial import uniform_weights
 
 LSTM_GATE_ORDER = ("input_gate", "forget_gate", "candidate", "output_gate")
 
@@ -169,13 +170,9 @@ def random_lstm_weights(input_size, hidden_size, rng, forget_bias=0.0):
     Returns:
         A dict with ``"W_x"`` (4H, D), ``"W_h"`` (4H, H), ``"b"`` (4H,).
     """
-    bound = 1.0 / np.sqrt(hidden_size)
     H = hidden_size
-    weights = {
-        "W_x": rng.uniform(-bound, bound, size=(4 * H, input_size)),
-        "W_h": rng.uniform(-bound, bound, size=(4 * H, H)),
-        "b": rng.uniform(-bound, bound, size=4 * H),
-    }
+    weights = uniform_weights(rng, H, {"W_x": (4 * H, input_size), "W_h": (4 * H, H),
+                                       "b": 4 * H})
     weights["b"][H:2 * H] += forget_bias
     return weights
 

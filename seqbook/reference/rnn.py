@@ -13,6 +13,8 @@ back on, so that every lab runs before a student has written a single exercise.
 
 import numpy as np
 
+from seqbook.reference.initial import uniform_weights
+
 
 def rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h):
     """One step of the tanh RNN, equation (1.1): h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h).
@@ -116,12 +118,8 @@ def random_rnn_weights(input_size, hidden_size, rng, scale=None):
     Returns:
         A dict with ``"W_xh"`` (H, D), ``"W_hh"`` (H, H), ``"b_h"`` (H,).
     """
-    bound = 1.0 / np.sqrt(hidden_size)
-    weights = {
-        "W_xh": rng.uniform(-bound, bound, size=(hidden_size, input_size)),
-        "W_hh": rng.uniform(-bound, bound, size=(hidden_size, hidden_size)),
-        "b_h": rng.uniform(-bound, bound, size=hidden_size),
-    }
+    H = hidden_size
+    weights = uniform_weights(rng, H, {"W_xh": (H, input_size), "W_hh": (H, H), "b_h": H})
     if scale is not None:
         weights["W_hh"] = scale * random_orthogonal(hidden_size, rng)
     return weights

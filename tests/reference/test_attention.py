@@ -1,61 +1,18 @@
-"""Tests for seqbook.attention: the numpy Bahdanau attention against torch, written
-independently here with nn.Linear and nn.GRUCell."""
+"""Tests for seqbook.reference.attention: the numpy Bahdanau attention against torch's own
+layers (nn.Linear, nn.GRUCell: seqbook.checks.torch_attention)."""
 
 import numpy as np
 import pytest
 import torch
 
 from seqbook import reference
+from seqbook.checks.torch_attention import torch_attention, torch_decoder_step, torch_masked_softmax
+from seqbook.tasks import length_mask
 
 
-def lengths_mask(lengths, S=None):
-    lengths = np.asarray(lengths)
-    S = S or int(lengths.max())
-    return np.arange(S)[None, :] < lengths[:, None]  # (B, S) bool
-
-
-def torch_masked_softmax(scores, mask):
-    scores, mask = torch.as_tensor(scores), torch.as_tensor(mask, dtype=torch.bool)
-    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1).numpy()
-
-
-def linear(weight):
-    """nn.Linear without bias holding a copy of ``weight`` (out, in), float64."""
-    layer = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False, dtype=torch.float64)
-    with torch.no_grad():
-        layer.weight.copy_(torch.as_tensor(weight))
-    return layer
-
-
-def torch_attention(query, keys, mask, W, U, v):
-    """(context, weights, scores) from torch layers: the independent reference."""
-    W_layer, U_layer, v_layer = linear(W), linear(U), linear(v[None, :])
-    query, keys = torch.as_tensor(query), torch.as_tensor(keys)
-    with torch.no_grad():
-        scores = v_layer(torch.tanh(W_layer(query)[:, None, :] + U_layer(keys))).squeeze(-1)
-        weights = torch.softmax(
-            scores.masked_fill(~torch.as_tensor(mask, dtype=torch.bool), float("-inf")), dim=1)
-        context = torch.bmm(weights[:, None, :], keys).squeeze(1)
-    return context.numpy(), weights.numpy(), scores.numpy()
-
-
-def torch_decoder_step(prev_embedding, state_prev, keys, mask, params):
-    E, Hd = prev_embedding.shape[1], state_prev.shape[1]
-    Hk = keys.shape[2]
-    context, weights, _ = torch_attention(state_prev, keys, mask, params["W"], params["U"],
-                                          params["v"])
-    cell = torch.nn.GRUCell(E + Hk, Hd, dtype=torch.float64)
-    out = torch.nn.Linear(Hd + Hk + E, params["W_out"].shape[0], dtype=torch.float64)
-    with torch.no_grad():
-        for name, key in [("weight_ih", "W_x"), ("weight_hh", "W_h"), ("bias_ih", "b_x"),
-                          ("bias_hh", "b_h")]:
-            getattr(cell, name).copy_(torch.as_tensor(params[key]))
-        out.weight.copy_(torch.as_tensor(params["W_out"]))
-        out.bias.copy_(torch.as_tensor(params["b_out"]))
-        embedding, context_t = torch.as_tensor(prev_embedding), torch.as_tensor(context)
-        state = cell(torch.cat([embedding, context_t], dim=1), torch.as_tensor(state_prev))
-        logits = out(torch.cat([state, context_t, embedding], dim=1))
-    return logits.numpy(), state.numpy(), weights
+def lengths_mask(lengths, steps=None):
+    """The (B, S) bool mask of ``lengths``, S = the longest unless ``steps`` is given."""
+    return length_mask(lengths, steps or max(lengths))
 
 
 def attention_case(seed, lengths, Hd=4, Hk=6, A=5, S=None):
@@ -86,7 +43,7 @@ def test_masked_softmax_sums_to_one_and_is_exactly_zero_on_padding():
 def test_masked_softmax_matches_torch():
     rng = np.random.default_rng(1)
     for lengths in ([5, 3, 1], [4, 4], [1], [2, 7, 3, 7, 1]):
-        mask = lengths_mask(lengths, S=8)
+        mask = lengths_mask(lengths, 8)
         scores = rng.standard_normal(mask.shape) * 4
         np.testing.assert_allclose(reference.masked_softmax(scores, mask),
                                    torch_masked_softmax(scores, mask), rtol=1e-13, atol=1e-15)
