@@ -107,6 +107,12 @@ def test_a_scaffolded_chapter_keeps_the_contract(copy):
     tested = run(copy, "-m", "pytest", "-q", "-p", "no:nbval", "tests/checks/test_example.py")
     assert tested.returncode == 0, tested.stdout[-3000:]
 
+    # One source: the exercise's solution is the new package function.
+    one_source = run(copy, "-m", "pytest", "-q", "-p", "no:nbval", "tests/test_one_source.py",
+                     "-k", "05_example")
+    assert one_source.returncode == 0, one_source.stdout[-3000:]
+    assert "1 passed" in one_source.stdout, one_source.stdout[-3000:]
+
     # The new files are as tidy as the rest of the repository.
     tidy = run(copy, "-m", "ruff", "check", ".")
     assert tidy.returncode == 0, tidy.stdout[-3000:]

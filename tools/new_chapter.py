@@ -232,8 +232,8 @@ $t$ steps directly, for every $t$."""
 
 PROOF = """xs = rng.standard_normal((2, 5, 3))  # (B, T, D)
 by_loop = np.stack([xs[:, :t + 1].mean(axis=1) for t in range(xs.shape[1])], axis=1)
-print("agrees with a loop to 1e-12:", np.abs(reference.running_mean(xs) - by_loop).max() < 1e-12)
-assert np.allclose(reference.running_mean(xs), by_loop)"""
+print("agrees with a loop to 1e-12:", np.abs(reference.<<exercise>>(xs) - by_loop).max() < 1e-12)
+assert np.allclose(reference.<<exercise>>(xs), by_loop)"""
 
 EXPLORE_TEXT = """\
 **Explore.** Make the sequence longer and watch the running mean settle on the true mean
@@ -244,7 +244,7 @@ EXPLORER = """# TODO(author): move this explorer into seqbook/views/explorers.py
 # explorer, tested in tests/views/) and call it from here.
 def draw_running_mean(figure, length, noise):
     signal = 0.5 + noise * np.random.default_rng(1).standard_normal(length)
-    means = reference.running_mean(signal[None, :, None])[0, :, 0]
+    means = reference.<<exercise>>(signal[None, :, None])[0, :, 0]
     ax = figure.add_subplot(1, 1, 1)
     ax.plot(np.arange(1, length + 1), signal, ".", alpha=0.4, label="input $x_t$")
     ax.plot(np.arange(1, length + 1), means, label="running mean $m_t$")
@@ -266,7 +266,7 @@ deviation 1, the error of the running mean shrinks like $1/\\sqrt{t}$, so ten ti
 steps make it about $\\sqrt{10} \\approx 3.2$ times smaller. 200 sequences of 1,000 steps:"""
 
 EXPERIMENT = """noisy = 0.5 + rng.standard_normal((200, 1000, 1))  # true mean 0.5, noise 1
-errors = np.abs(reference.running_mean(noisy) - 0.5).mean(axis=(0, 2))  # (T,)
+errors = np.abs(reference.<<exercise>>(noisy) - 0.5).mean(axis=(0, 2))  # (T,)
 for t in [10, 100, 1000]:
     print(f"t = {t:4d}: mean error {errors[t - 1]:.3f}")
 assert 2.5 < errors[9] / errors[99] < 4.0  # about sqrt(10) = 3.2
@@ -344,17 +344,21 @@ take their right answers from them.
 import numpy as np
 
 
-def running_mean(xs):
-    """The running mean of a batch of sequences, equation (<<n>>.1).
+def <<exercise>>(xs):
+    """The mean of the inputs read so far, at every step: equation (<<n>>.1).
+
+    The answer to the lab's exercise: tests/test_one_source.py proves that the master's
+    solution is this function.
 
     Args:
         xs: inputs, shape (B, T, D), batch first.
 
     Returns:
-        The means of the steps 1 to t, for every t, shape (B, T, D).
+        The running means m_1, ..., m_T stacked along axis 1, shape (B, T, D): m_t is
+        the mean of the steps 1 to t of each sequence. xs itself is left unchanged.
     """
-    xs = np.asarray(xs, dtype=np.float64)
-    return np.cumsum(xs, axis=1) / np.arange(1, xs.shape[1] + 1)[None, :, None]
+    steps_so_far = np.arange(1, xs.shape[1] + 1).reshape(1, -1, 1)
+    return np.cumsum(xs, axis=1) / steps_so_far
 '''
 
 CHECKS = '''\
@@ -378,7 +382,7 @@ NAME = "<<exercise>>"
 
 def _mistakes(xs):
     """What the typical wrong versions of equation (<<n>>.1) return, by message."""
-    right = reference.running_mean(xs)
+    right = reference.<<exercise>>(xs)
     sums = np.cumsum(xs, axis=1)
     late = np.concatenate([np.zeros_like(xs[:, :1]), right[:, :-1]], axis=1)
     return {
@@ -401,7 +405,7 @@ def _check(student, xs, what):
         raise ExerciseFailure(f"{what}: {NAME} changed its input xs. Compute a new array "
                               "(np.cumsum(xs, axis=1) does) instead of writing into xs.")
     result = expect_array(result, xs.shape, f"{what}: the result")
-    diagnose(result, reference.running_mean(xs), _mistakes(xs), what)
+    diagnose(result, reference.<<exercise>>(xs), _mistakes(xs), what)
 
 
 def <<exercise>>_public(student):
@@ -460,7 +464,7 @@ WRONG = {  # a typical wrong answer, and words its message must contain
 
 @pytest.mark.parametrize("kind", sorted(CHECKS))
 def test_the_reference_passes(kind):
-    assert CHECKS[kind](reference.running_mean) is None
+    assert CHECKS[kind](reference.<<exercise>>) is None
 
 
 @pytest.mark.parametrize("kind", sorted(CHECKS))
