@@ -4,6 +4,7 @@ and returns the numbers it drew, so tests can check what a reader would see."""
 import functools
 
 import numpy as np
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
 from seqbook.models.reach import gradient_reach
@@ -344,3 +345,80 @@ def draw_accuracy_by_length(ax, results, xlabel="source length (characters)",
     ax.legend(loc="lower left", fontsize=8)
     return {label: float(np.asarray(accuracies)[-1])
             for label, (_, accuracies) in results.items()}
+
+
+# --- Chapter 2: the gates of a character LSTM along names ---------------------------------
+
+def _symbol_label(symbol, start):
+    """How a symbol is written on an axis: the start symbol as '▸', letters as they are."""
+    return "▸" if symbol == start else symbol
+
+
+def draw_gates_along_names(axes, traces, gates=("input_gate", "forget_gate", "output_gate"),
+                           mark=None, start="."):
+    """Heat maps of a character LSTM's gates along a few names, read one after another.
+
+    Each name is its own run from zero states; its columns follow the previous name's,
+    after a thin white gap. One row per unit, one column per symbol read (the start symbol,
+    drawn as '▸', then the letters), colour from 0 (dark) to 1 (yellow).
+
+    Args:
+        axes: one matplotlib axis per gate, top to bottom.
+        traces: dicts of :func:`seqbook.models.language.char_gate_trace`, one per name.
+        gates: the entries of the traces to draw, one per axis.
+        mark: ``(gate, unit)`` or None: a red frame around that unit's row, labelled.
+        start: the start symbol, drawn as '▸'.
+
+    Returns:
+        A dict: ``"labels"``, the symbols under the columns ('' in the gaps), and for each
+        gate the array drawn, (H, columns), with NaN in the gaps.
+    """
+    H = traces[0][gates[0]].shape[1]
+    labels, blocks = [], {gate: [] for gate in gates}
+    for k, trace in enumerate(traces):
+        if k > 0:  # a gap between two names
+            labels.append("")
+            for gate in gates:
+                blocks[gate].append(np.full((1, H), np.nan))
+        labels += [_symbol_label(symbol, start) for symbol in trace["symbols"]]
+        for gate in gates:
+            blocks[gate].append(trace[gate])
+    shown = {"labels": labels}
+    for ax, gate in zip(axes, gates):
+        values = np.concatenate(blocks[gate]).T  # (H, columns)
+        image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                          interpolation="nearest")
+        ax.set_ylabel(f"{gate.replace('_', ' ')}\nunit", fontsize=8)
+        ax.set_yticks([])
+        ax.set_xticks(np.arange(len(labels)), labels, fontsize=8)
+        if mark is not None and mark[0] == gate:
+            ax.add_patch(Rectangle((-0.5, mark[1] - 0.5), len(labels), 1.0, fill=False,
+                                   edgecolor="tab:red", linewidth=1.0))
+            ax.set_yticks([mark[1]], [f"unit {mark[1]}"], color="tab:red", fontsize=8)
+        shown[gate] = values
+    axes[0].figure.colorbar(image, ax=list(axes), fraction=0.03, pad=0.02)
+    return shown
+
+
+def draw_gate_by_symbol(ax, symbols, values, highlight=(), title=None):
+    """Bars: one unit's mean gate value for each symbol read, sorted from low to high.
+
+    Args:
+        symbols: the symbols (e.g. letters), one per value.
+        values: the unit's mean gate value on each symbol.
+        highlight: symbols to draw in red (e.g. the vowels); the others are grey.
+
+    Returns:
+        A dict: ``"symbols"`` and ``"values"`` in the order drawn (ascending).
+    """
+    order = np.argsort(values, kind="stable")
+    drawn = [symbols[k] for k in order]
+    heights = np.asarray(values)[order]
+    colours = ["tab:red" if symbol in highlight else "0.6" for symbol in drawn]
+    ax.bar(np.arange(len(drawn)), heights, color=colours)
+    ax.set_xticks(np.arange(len(drawn)), drawn)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("mean gate value")
+    if title is not None:
+        ax.set_title(title)
+    return {"symbols": drawn, "values": heights}
