@@ -422,3 +422,81 @@ def draw_gate_by_symbol(ax, symbols, values, highlight=(), title=None):
     if title is not None:
         ax.set_title(title)
     return {"symbols": drawn, "values": heights}
+
+
+# The reading's two illustrations of attention: hand-made weights, not a trained model.
+# Each row is one output word (or, for the sentence, the word being read) and sums to one.
+_ILLUSTRATIONS = {
+    "translation": {
+        "title": "How are you → aap kaise ho",
+        "source_tokens": ["how", "are", "you"],
+        "output_tokens": ["aap", "kaise", "ho"],
+        "xlabel": "English source",
+        "ylabel": "Hindi output",
+        "weights": [[0.05, 0.05, 0.90],    # aap, "you": the last English word
+                    [0.85, 0.10, 0.05],    # kaise, "how"
+                    [0.10, 0.80, 0.10]],   # ho, "are"
+    },
+    "long_range": {
+        "title": "Who met a friend?",
+        "source_tokens": ["tom", "jogged", "along", "the", "river", "to", "the", "old",
+                          "bridge", "where", "he", "met", "a", "friend"],
+        "output_tokens": ["jogged", "bridge", "he", "met", "friend"],
+        "xlabel": "the same sentence, up to the word being read",
+        "ylabel": "word being read",
+        # A word looks only at itself and the words before it (zero after it).
+        "weights": [[0.70, 0.30] + [0.0] * 12,                              # jogged: who?
+                    [0.0, 0.45, 0.0, 0.0, 0.0, 0.15, 0.0, 0.10, 0.30] + [0.0] * 5,  # bridge
+                    [0.85] + [0.0] * 9 + [0.15, 0.0, 0.0, 0.0],            # he: tom
+                    [0.55] + [0.0] * 9 + [0.30, 0.15, 0.0, 0.0],           # met: who met?
+                    [0.0] * 11 + [0.60, 0.15, 0.25]],                       # friend: met
+    },
+}
+
+
+def illustrative_alignment(name):
+    """The hand-made attention weights of one of the reading's illustrations.
+
+    Args:
+        name: ``"translation"`` (*how are you* into Hindi, *aap kaise ho*) or
+            ``"long_range"`` (a sentence whose *he* and *met* point back to *Tom*).
+
+    Returns:
+        A dict: ``"weights"`` (L_out, S) with rows that sum to one, ``"source_tokens"``,
+        ``"output_tokens"``, ``"title"``, ``"xlabel"`` and ``"ylabel"``. The numbers are
+        chosen by hand to show what a heat map means; no model computed them.
+    """
+    example = dict(_ILLUSTRATIONS[name])
+    example["weights"] = np.array(example["weights"], dtype=float)
+    return example
+
+
+def draw_illustrative_alignment(ax, name):
+    """Draw one of :func:`illustrative_alignment`'s examples with :func:`draw_alignment`,
+    words written level and black, titled as an illustration (not a trained model).
+
+    Returns:
+        What :func:`draw_alignment` returns, with ``"title"`` (the title drawn) and
+        ``"source_tokens"`` and ``"output_tokens"``.
+    """
+    example = illustrative_alignment(name)
+    drawn = draw_alignment(ax, example["weights"], example["source_tokens"],
+                           example["output_tokens"])
+    sources = len(example["source_tokens"])
+    slanted = sources > 6  # a long sentence: slant its words so they do not overlap
+    for label in ax.texts[:sources]:  # draw_alignment writes the source labels first
+        label.set_color("black")
+        label.set_rotation(40 if slanted else 0)
+        label.set_horizontalalignment("right" if slanted else "center")
+        label.set_rotation_mode("anchor")
+    for t, j in zip(*np.nonzero(example["weights"])):  # each weight written in its cell
+        weight = example["weights"][t, j]
+        ax.text(j, t, f"{weight:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if weight > 0.5 else "black")
+    ax.set_xlabel(f"{example['xlabel']} (darker: more attention)", labelpad=42 if slanted else 14)
+    longest = max(len(token) for token in example["output_tokens"])
+    ax.set_ylabel(example["ylabel"], labelpad=8 + 5.5 * longest)
+    title = f"{example['title']}\nan illustration: hand-made weights, not a trained model"
+    ax.set_title(title, fontsize=9)
+    return {**drawn, "title": title, "source_tokens": example["source_tokens"],
+            "output_tokens": example["output_tokens"]}
