@@ -111,8 +111,21 @@ running mean
 
 ## Questions
 
+% Every question gets its answer in an {answer} block, shown collapsed on the page.
 1. Show that the update of equation (<<n>>.2) gives the mean of equation (<<n>>.1).
+
+   ```{answer}
+   % Write the answer here: two to six sentences, numbers only if the lab asserts them.
+   By induction on $t$: if $m_{t-1}$ is the mean of the first $t - 1$ inputs, the update
+   adds the new input's share, $(x_t - m_{t-1}) / t$, and gives the mean of the first $t$.
+   ```
+
 2. What would a running summary need in order to forget old inputs?
+
+   ```{answer}
+   A weight that shrinks old inputs, such as a fixed factor $\beta < 1$ per step (an
+   exponential moving average) or, better, a factor the network learns: a gate.
+   ```
 
 ## Further reading
 
