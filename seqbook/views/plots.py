@@ -248,13 +248,19 @@ def _token_label(token):
     return "␣" if token == " " else token
 
 
-def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=None):
+def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=None,
+                   words=False, xlabel="source", ylabel="output", write_weights=False):
     """A heat map of attention weights: one row per output token, one column per source token.
 
     Args:
         weights: array or tensor (L_out, S), row t the weights output token t gave the source.
         source_tokens, output_tokens: the S and L_out tokens (strings of one character, or
             symbols such as ``"<unk>"`` and ``"<eos>"``); a space is drawn as '␣'.
+        words: the tokens are words: every label is written in black, level, or slanted
+            when there are more than six source words, and the output axis makes room for
+            the longest word.
+        xlabel, ylabel: what the two axes are called.
+        write_weights: write each nonzero weight in its cell.
         step: an output row to outline; its most-attended source position(s) (all positions
             within 1e-6 of the row's maximum) are circled and their labels drawn in red.
         truth: an optional 0/1 matrix of the true alignment, (L, S) with L <= L_out (e.g.
@@ -281,17 +287,27 @@ def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=N
     ax.set_xticks([])
     ax.set_yticks([])
     below, left = ax.get_xaxis_transform(), ax.get_yaxis_transform()
-    source_labels = [ax.text(j, -0.02, _token_label(token), transform=below, ha="center",
-                             va="top", fontsize=9,
-                             rotation=90 if len(token) > 1 else 0,  # stand <unk> up
-                             color="tab:orange" if len(token) > 1 else "black")
-                     for j, token in enumerate(source_tokens)]
+    slanted = words and columns > 6  # many words: slant them so they do not overlap
+    if words:
+        styles = [{"rotation": 40 if slanted else 0, "color": "black",
+                   "ha": "right" if slanted else "center", "rotation_mode": "anchor"}
+                  for _ in source_tokens]
+        pad = 42 if slanted else 14
+        ylabel_pad = 8 + 5.5 * max(len(token) for token in output_tokens)
+    else:  # characters: stand a symbol such as <unk> up, in orange
+        styles = [{"rotation": 90 if len(token) > 1 else 0, "ha": "center",
+                   "color": "tab:orange" if len(token) > 1 else "black"}
+                  for token in source_tokens]
+        pad = 30 if any(len(token) > 1 for token in source_tokens) else 14
+        ylabel_pad = 24 if any(len(t) > 1 for t in output_tokens) else 12
+    source_labels = [ax.text(j, -0.02, _token_label(token), transform=below, va="top",
+                             fontsize=9, **style)
+                     for j, (token, style) in enumerate(zip(source_tokens, styles))]
     output_labels = [ax.text(-0.01, t, _token_label(token), transform=left, ha="right",
                              va="center", fontsize=9)
                      for t, token in enumerate(output_tokens)]
-    pad = 30 if any(len(token) > 1 for token in source_tokens) else 14
-    ax.set_xlabel("source (darker: more attention)", labelpad=pad)
-    ax.set_ylabel("output", labelpad=24 if any(len(t) > 1 for t in output_tokens) else 12)
+    ax.set_xlabel(f"{xlabel} (darker: more attention)", labelpad=pad)
+    ax.set_ylabel(ylabel, labelpad=ylabel_pad)
     argmax = weights.argmax(axis=1) if columns else np.zeros(rows, dtype=int)
     truth_cells = 0
     if truth is not None:
@@ -299,7 +315,7 @@ def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=N
         true_rows, true_columns = np.nonzero(truth)
         truth_cells = len(true_rows)
         ax.scatter(true_columns, true_rows, s=10, color="tab:orange", marker="o", zorder=3)
-        ax.set_xlabel("source (darker: more attention; orange dots: the true alignment)",
+        ax.set_xlabel(f"{xlabel} (darker: more attention; orange dots: the true alignment)",
                       labelpad=pad)
     attended = []
     if step is not None and 0 <= step < rows and columns:
@@ -316,6 +332,10 @@ def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=N
         output_labels[step].set_color("tab:red")
     ax.set_xlim(-0.5, columns - 0.5)  # the dots and circles must not widen the map
     ax.set_ylim(rows - 0.5, -0.5)
+    if write_weights:
+        for t, j in zip(*np.nonzero(weights)):
+            ax.text(j, t, f"{weights[t, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if weights[t, j] > 0.5 else "black")
     return {"weights": weights, "argmax": argmax, "step": step, "attended": attended,
             "truth_cells": truth_cells}
 
@@ -472,8 +492,8 @@ def illustrative_alignment(name):
 
 
 def draw_illustrative_alignment(ax, name):
-    """Draw one of :func:`illustrative_alignment`'s examples with :func:`draw_alignment`,
-    words written level and black, titled as an illustration (not a trained model).
+    """Draw one of :func:`illustrative_alignment`'s examples with :func:`draw_alignment`
+    (word labels, each weight written in its cell), titled as an illustration.
 
     Returns:
         What :func:`draw_alignment` returns, with ``"title"`` (the title drawn) and
@@ -481,21 +501,8 @@ def draw_illustrative_alignment(ax, name):
     """
     example = illustrative_alignment(name)
     drawn = draw_alignment(ax, example["weights"], example["source_tokens"],
-                           example["output_tokens"])
-    sources = len(example["source_tokens"])
-    slanted = sources > 6  # a long sentence: slant its words so they do not overlap
-    for label in ax.texts[:sources]:  # draw_alignment writes the source labels first
-        label.set_color("black")
-        label.set_rotation(40 if slanted else 0)
-        label.set_horizontalalignment("right" if slanted else "center")
-        label.set_rotation_mode("anchor")
-    for t, j in zip(*np.nonzero(example["weights"])):  # each weight written in its cell
-        weight = example["weights"][t, j]
-        ax.text(j, t, f"{weight:.2f}", ha="center", va="center", fontsize=7,
-                color="white" if weight > 0.5 else "black")
-    ax.set_xlabel(f"{example['xlabel']} (darker: more attention)", labelpad=42 if slanted else 14)
-    longest = max(len(token) for token in example["output_tokens"])
-    ax.set_ylabel(example["ylabel"], labelpad=8 + 5.5 * longest)
+                           example["output_tokens"], words=True, xlabel=example["xlabel"],
+                           ylabel=example["ylabel"], write_weights=True)
     title = f"{example['title']}\nan illustration: hand-made weights, not a trained model"
     ax.set_title(title, fontsize=9)
     return {**drawn, "title": title, "source_tokens": example["source_tokens"],

@@ -1,27 +1,20 @@
 """Tests for the reading's hand-made attention illustrations (seqbook.views.plots) and the
 figures tools/book_figures.py draws from them into book/figures/."""
 
-import importlib.util
-import pathlib
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from seqbook.views import plots
+from tests.conftest import ROOT, load_module
 
 matplotlib.use("Agg")
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _book_figures():
-    spec = importlib.util.spec_from_file_location("book_figures",
-                                                  ROOT / "tools" / "book_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "tools" / "book_figures.py")
 
 
 @pytest.fixture
