@@ -345,3 +345,74 @@ def chapter_term(reading_source):
     """A word to search for: the longest word of the reading's title."""
     title = next(line for line in reading_source.splitlines() if line.startswith("# "))
     return max(re.findall(r"[A-Za-z]+", title), key=len)
+
+
+def live_explorers(notebook_path):
+    """The live explorers a notebook's outputs hold: their kinds, in order."""
+    notebook = json.loads(pathlib.Path(notebook_path).read_text())
+    kinds = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            html = "".join(output.get("data", {}).get("text/html", ""))
+            kinds += re.findall(r'<div class="seqbook-explorer"[^>]*data-explorer="(\w+)"', html)
+    return kinds
+
+
+# Each control of a live explorer, moved once: a slider to the other end of its range, a
+# checkbox flipped, a drop-down to its next option, a text box given new words.
+MOVE_EVERY_CONTROL = """root => {
+    const results = [];
+    const figure = () => root.querySelector('.seqbook-figure').innerHTML;
+    const inputs = '.seqbook-controls input, .seqbook-controls select';
+    for (const input of root.querySelectorAll(inputs)) {
+        const before = Number(root.dataset.redraws || 0);
+        const drawn = figure();
+        const started = performance.now();
+        let event = 'input';
+        if (input.type === 'range') {
+            const low = Number(input.min), high = Number(input.max), now = Number(input.value);
+            input.value = String(now - low > high - now ? low : high);
+        } else if (input.type === 'checkbox') {
+            input.checked = !input.checked;
+        } else if (input.tagName === 'SELECT') {
+            input.selectedIndex = (input.selectedIndex + 1) % input.options.length;
+        } else {
+            input.value = input.value ? '' : 'the film was good';
+            event = 'change';
+        }
+        input.dispatchEvent(new Event(event, {bubbles: true}));
+        results.push({name: input.name, redraws: Number(root.dataset.redraws || 0) - before,
+                      ms: performance.now() - started, changed: figure() !== drawn,
+                      options: input.tagName === 'SELECT' ? input.options.length : null});
+    }
+    return results;
+}"""
+
+
+def check_explorers(page, notebook_path, budget_ms=100):
+    """Every live explorer the notebook holds is on the page and started; moving each of
+    its controls redraws it, changes what it draws and takes under ``budget_ms``."""
+    expected = live_explorers(notebook_path)
+    roots = page.locator(".seqbook-explorer")
+    problems = []
+    if roots.count() != len(expected):
+        problems.append(f"{roots.count()} live explorers on the page, the notebook has "
+                        f"{len(expected)} ({', '.join(expected)})")
+    for k in range(roots.count()):
+        root = roots.nth(k)
+        kind = root.get_attribute("data-explorer")
+        if root.get_attribute("data-mounted") != "yes" or not root.get_attribute("data-redraws"):
+            problems.append(f"the {kind} explorer never started: {root.inner_text()[:80]!r}")
+            continue
+        for moved in root.evaluate(MOVE_EVERY_CONTROL):
+            if moved["options"] == 1:
+                continue  # a drop-down with one choice cannot move
+            if moved["redraws"] != 1:
+                problems.append(f"{kind}: moving {moved['name']} redrew "
+                                f"{moved['redraws']} times, not once")
+            elif not moved["changed"]:
+                problems.append(f"{kind}: moving {moved['name']} changed nothing drawn")
+            if moved["ms"] > budget_ms:
+                problems.append(f"{kind}: moving {moved['name']} took {moved['ms']:.0f} ms "
+                                f"(budget {budget_ms} ms)")
+    return problems

@@ -61,6 +61,7 @@ def visit_and_check(browser, site, docname, viewport=browser_checks.DESKTOP):
     problems = browser_checks.check_math(visit.page)
     if docname in LABS:
         problems += browser_checks.check_widgets(visit.page, ROOT / f"{docname}.ipynb")
+        problems += browser_checks.check_explorers(visit.page, ROOT / f"{docname}.ipynb")
     return visit, visit.problems + problems
 
 
@@ -197,6 +198,22 @@ def test_checks_fail_when_the_widget_manager_is_removed(book_html, tmp_path, bro
         visit.close()
     assert any("did not all render" in p for p in problems), problems
     assert any("404" in p and "embed-amd.js" in p for p in problems), problems
+
+
+def test_checks_fail_when_an_explorer_does_not_redraw(book_html, tmp_path, browser):
+    """A copy of Lab 1's page whose squashing explorer ignores its controls is caught."""
+    lab = LABS[0]
+    copy = tmp_path / "html"
+    shutil.copytree(book_html, copy)
+    page = copy / f"{lab}.html"
+    html = page.read_text()
+    assert "control.input.addEventListener(event, api.redraw);" in html
+    page.write_text(html.replace("control.input.addEventListener(event, api.redraw);", ""))
+    with browser_checks.serve(copy) as base_url:
+        visit = browser_checks.PageVisit(browser, base_url, lab).open()
+        problems = browser_checks.check_explorers(visit.page, ROOT / f"{lab}.ipynb")
+        visit.close()
+    assert any("redrew 0 times" in p for p in problems), problems
 
 
 def test_saved_controls_are_read_from_the_widget_state(tmp_path):

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from seqbook import reference
 from seqbook.models import seq2seq
 from seqbook.tasks import tokenize
-from seqbook.views import plots
+from seqbook.views import live, plots
 
 
 class ExplorerBox(widgets.VBox):
@@ -68,19 +68,12 @@ class Explorer:
 
 
 def squashing_explorer(factor=3.0, steps=12, squash=True):
-    """A value multiplied by ``factor`` at every step, with tanh switchable (section 1.3)."""
-    controls = {
-        "factor": widgets.FloatSlider(value=factor, min=0.5, max=4.0, step=0.1,
-                                      description="factor"),
-        "steps": widgets.IntSlider(value=steps, min=1, max=30, description="steps"),
-        "squash": widgets.Checkbox(value=squash, description="apply tanh"),
-    }
+    """A value multiplied by ``factor`` at every step, with tanh switchable (section 1.3).
 
-    def draw(figure, factor, steps, squash):
-        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
-        return plots.draw_squashing(figure.add_subplot(1, 1, 1), factor, steps, squash)
-
-    return Explorer("Squashing with tanh", controls, draw)
+    Computed in the reader's browser (``seqbook/views/js/rnn.js``)."""
+    return live.LiveExplorer(
+        "squashing", "Squashing with tanh", ["factor", "steps", "squash"],
+        {"factor": factor, "steps": steps, "squash": squash}, scripts=["rnn.js"])
 
 
 def gradient_explorer(scale=1.0, clip=False, threshold=1.0):

@@ -2,7 +2,6 @@
 
 import time
 
-import ipywidgets
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,41 +16,8 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture
-def squashing():
-    return explorers.squashing_explorer(factor=3.0, steps=12, squash=True)
-
-
-@pytest.fixture
 def gradient():
     return explorers.gradient_explorer(scale=0.9, clip=False, threshold=1.0)
-
-
-def test_squashing_explorer_controls(squashing):
-    assert set(squashing.controls) == {"factor", "steps", "squash"}
-    assert squashing.values() == {"factor": 3.0, "steps": 12, "squash": True}
-    assert isinstance(squashing.widget, ipywidgets.Box)
-    displayed = []
-    stack = [squashing.widget]
-    while stack:  # every widget in the displayed tree
-        widget = stack.pop()
-        displayed.append(widget)
-        stack.extend(getattr(widget, "children", ()))
-    assert all(any(control is w for w in displayed) for control in squashing.controls.values())
-
-
-def test_squashing_explorer_switching_squash(squashing):
-    assert -1 < squashing.shown["final"] < 1
-    squashing.controls["squash"].value = False
-    assert squashing.shown["final"] == pytest.approx(0.5 * 3**12)
-    assert squashing.shown["final"] > 1e5
-    squashing.controls["squash"].value = True
-    assert -1 < squashing.shown["final"] < 1
-    assert all(-1 < v < 1 for v in squashing.shown["values"])
-
-
-def test_squashing_explorer_steps_control(squashing):
-    squashing.controls["steps"].value = 5
-    assert len(squashing.shown["values"]) == 6
 
 
 def test_gradient_explorer_scale_moves_the_ratio(gradient):
@@ -75,10 +41,9 @@ def test_gradient_explorer_clipping(gradient):
     assert gradient.shown["after"] == pytest.approx(10.0)
 
 
-def test_repr_is_short_and_stable(squashing, gradient):
-    assert repr(squashing) == "<Squashing with tanh: move factor, steps, squash>"
+def test_repr_is_short_and_stable(gradient):
     assert repr(gradient) == "<Vanishing and exploding gradients: move scale, clip, threshold>"
-    for explorer in (squashing, gradient):
+    for explorer in (gradient,):
         text = repr(explorer)
         assert len(text) < 80
         assert repr(explorer.widget) == text
@@ -92,7 +57,6 @@ def test_repr_is_short_and_stable(squashing, gradient):
 
 
 @pytest.mark.parametrize("make, control, value", [
-    (lambda: explorers.squashing_explorer(), "factor", 2.0),
     (lambda: explorers.gradient_explorer(), "scale", 2.0),
     (lambda: explorers.gru_unit_explorer(), "reset_gate", 0.3),
     (lambda: explorers.parameter_explorer(), "input_size", 300),
