@@ -8,13 +8,17 @@ page; no link to the local server it was printed from; and the book's intro link
 copy that the pdf command puts into the HTML book.
 
 The PDF step waits for a page to settle without knowing what draws it: shown on a page
-whose script draws late, and on one that never stops changing. Printing too early is shown
-to fail the raw-LaTeX check, on a copy of the build whose MathJax never starts.
+whose script draws late, and on one that never stops changing; and it shrinks a block
+wider than the page (a wide equation or table) instead of cutting it off. Printing too
+early is shown to fail the raw-LaTeX check, on a copy of the build whose MathJax never
+starts.
 """
 
+import contextlib
 import json
 import re
 import shutil
+import time
 import unicodedata
 
 import pytest
@@ -24,14 +28,17 @@ from tests.conftest import ROOT, load_module
 
 book_pdf = load_module(ROOT / "tools" / "book_pdf.py")
 
-# LaTeX that MathJax turns into typeset math; none of it may reach a page. The book's
-# code never writes these (test_the_raw_latex_check_finds_untypeset_math shows they are
-# what an untypeset page shows).
+# LaTeX that MathJax turns into typeset math; none of it may reach a page, and the book's
+# code and prose never write it as code (test_the_raw_latex_check_finds_untypeset_math
+# shows it is what an untypeset page shows). Not \tag{: the how-to page names it in code.
 RAW_LATEX = ("\\frac", "\\mathbf", "\\begin{", "\\end{", "$$", "\\odot", "\\tanh", "\\sum_",
-             "\\partial", "\\tag{")
+             "\\partial")
 # Today's book prints to about 195 pages (README); far fewer means pages are missing, far
 # more that something is laid out wrong (a figure per page, a page per line of code).
 PAGES = (120, 400)
+# About 10 MiB and 2 minutes today (README); the limits are wide for a loaded CI machine.
+MEBIBYTES = (2, 40)
+SECONDS = 900
 
 
 def normalized(text):
@@ -72,11 +79,13 @@ def raw_latex(texts):
 @pytest.fixture(scope="module")
 def pdf(book_html, tmp_path_factory):
     output = tmp_path_factory.mktemp("pdf") / "seqbook.pdf"
+    started = time.perf_counter()
     book_pdf.make_pdf(book_html, output, log=lambda line: None)
+    seconds = time.perf_counter() - started
     reader = PdfReader(output)
     texts = [(label, normalized(page.extract_text()))
              for label, page in zip(reader.page_labels, reader.pages)]
-    return reader, texts
+    return reader, texts, {"seconds": seconds, "mebibytes": output.stat().st_size / 2**20}
 
 
 def front_and_body(texts):
@@ -85,15 +94,18 @@ def front_and_body(texts):
     return front, body
 
 
-def test_the_pdf_has_a_sane_number_of_pages(pdf):
-    reader, _ = pdf
+def test_the_pdf_has_a_sane_number_of_pages_size_and_time(pdf):
+    reader, _, made = pdf
     low, high = PAGES
     assert low <= len(reader.pages) <= high, f"{len(reader.pages)} pages"
+    low, high = MEBIBYTES
+    assert low <= made["mebibytes"] <= high, f"{made['mebibytes']:.1f} MiB"
+    assert made["seconds"] < SECONDS, f"printing took {made['seconds']:.0f} s"
 
 
 @pytest.mark.parametrize("docname", [*reading_titles(), *lab_titles()])
 def test_each_chapter_and_lab_is_in_the_text_bookmarks_and_contents(docname, pdf):
-    reader, texts = pdf
+    reader, texts, _ = pdf
     title = normalized({**reading_titles(), **lab_titles()}[docname])
     front, body = front_and_body(texts)
     bookmarks = [normalized(item.title) for item in reader.outline if not isinstance(item, list)]
@@ -105,13 +117,13 @@ def test_each_chapter_and_lab_is_in_the_text_bookmarks_and_contents(docname, pdf
 
 
 def test_no_page_shows_raw_latex(pdf):
-    _, texts = pdf
+    _, texts, _ = pdf
     found = raw_latex(texts)
     assert not found, "raw LaTeX on pages:\n" + "\n".join(map(repr, found[:10]))
 
 
 def test_every_body_page_is_numbered_from_one(pdf):
-    _, texts = pdf
+    _, texts, _ = pdf
     _, body = front_and_body(texts)
     assert sorted(map(int, body)) == list(range(1, len(body) + 1))
     unnumbered = [label for label, text in body.items() if text.split()[-1:] != [label]]
@@ -119,7 +131,7 @@ def test_every_body_page_is_numbered_from_one(pdf):
 
 
 def test_no_link_points_at_the_server_the_book_was_printed_from(pdf):
-    reader, _ = pdf
+    reader, _, _ = pdf
     local, internal = [], 0
     for page in reader.pages:
         for annotation in page.get("/Annots") or []:
@@ -216,3 +228,31 @@ def test_a_page_that_never_settles_stops_the_pdf(tmp_path):
     with pytest.raises(RuntimeError, match="kept changing"):
         book_pdf.make_pdf(html, tmp_path / "restless.pdf", root=tmp_path,
                           settle_timeout_ms=4000, log=lambda line: None)
+
+
+WIDE = """<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>wide</title></head><body><article><h1 id="wide">A wide table</h1>
+<table><tr><td style="white-space: nowrap">{}</td></tr></table></article></body></html>
+""".format("a cell far wider than the page " * 12)
+
+
+@contextlib.contextmanager
+def printed_layout(html, tmp_path):
+    """The tiny book's page in Chromium, laid out as the PDF step prints it."""
+    browser = book_pdf.book_browser
+    with browser.serve(html) as base_url, browser.chromium(tmp_path / "profile") as context:
+        visit = browser.PageVisit(context, base_url, "page", book_pdf.PRINT_VIEWPORT).open()
+        visit.page.emulate_media(media="print")
+        yield visit.page
+        visit.close()
+
+
+@pytest.mark.slow
+def test_a_block_wider_than_the_page_is_shrunk_to_fit_not_cut_off(tmp_path):
+    html = tiny_book(tmp_path, WIDE)
+    sticks_out = """() => document.querySelector('table').getBoundingClientRect().right >
+                          document.querySelector('article').getBoundingClientRect().right + 1"""
+    with printed_layout(html, tmp_path) as page:
+        assert page.evaluate(sticks_out), "the test table should stick out before fitting"
+        assert page.evaluate(book_pdf.FIT_WIDTH) == [], "something still sticks out"
+        assert not page.evaluate(sticks_out)

@@ -89,6 +89,30 @@ OPEN_ANSWERS = """() => document.querySelectorAll('details.seqbook-answer').forE
     details.querySelector('summary').textContent = 'Answer';
 })"""
 
+# What the web page lets scroll sideways (a wide equation, a wide table or row of widgets)
+# would be cut off on paper: shrink each such block to the text's width. Returns what still
+# sticks out.
+FIT_WIDTH = """() => {
+    const article = document.querySelector('article');
+    if (!article) { return []; }
+    const right = article.getBoundingClientRect().right;
+    const blocks = article.querySelectorAll(
+        'mjx-container[display="true"], table, .jupyter-widgets.widget-box, ' +
+        '.jupyter-widgets.widget-container, .cell_output > .output > *');
+    const wider = el => {
+        const box = el.getBoundingClientRect();
+        return Math.max(el.scrollWidth, box.width) > el.clientWidth + 1 || box.right > right + 1;
+    };
+    for (const el of blocks) {
+        if (el.clientWidth > 0 && wider(el)) {
+            const room = Math.min(el.clientWidth, right - el.getBoundingClientRect().left);
+            el.style.zoom = String(0.98 * room / Math.max(el.scrollWidth, el.clientWidth + 1));
+        }
+    }
+    return [...blocks].filter(el => el.clientWidth > 0 && wider(el)).map(
+        el => el.tagName.toLowerCase() + ': ' + el.textContent.replace(/\\s+/g, ' ').slice(0, 60));
+}"""
+
 # The page's title and its headings in document order, as the reader sees them.
 HEADINGS = """() => [...document.querySelectorAll(
         'article h1, article h2, article h3, article h4, article h5, article h6')]
@@ -158,6 +182,10 @@ def print_page(context, base_url, docname, wait=True, settle_timeout_ms=SETTLE_T
             raise RuntimeError(f"{docname} did not load cleanly:\n" + "\n".join(visit.problems))
         visit.page.evaluate(OPEN_ANSWERS)
         visit.page.emulate_media(media="print")
+        too_wide = visit.page.evaluate(FIT_WIDTH)
+        if too_wide:
+            raise RuntimeError(f"{docname}: wider than the page even when shrunk:\n"
+                               + "\n".join(too_wide))
         headings = visit.page.evaluate(HEADINGS)
         pdf = visit.page.pdf(**PAPER, print_background=True, outline=True, tagged=True)
     finally:
