@@ -15,16 +15,38 @@ class ExerciseFailure(AssertionError):
     """A failed check; the message tells the student what is wrong."""
 
 
-def call_student(function, *args, name=None, hint=None, none_ok=False, **kwargs):
+class CallFailed(ExerciseFailure):
+    """The grader ended a call of the student's function: it ran out of time, its process
+    ended, or what it returned is not plain data. ``describe(case)`` is the message:
+    ``before``, where it happened (``where``, e.g. "in the hidden case", and the case),
+    then ``after``: "stopped after 15 s in the hidden case with B = 1: an endless loop?"."""
+
+    def __init__(self, before, where="", after=""):
+        super().__init__(f"{before} {where}{after}".replace("  ", " "))
+        self.before, self.where, self.after = before, where, after
+
+    def describe(self, case=None):
+        """The whole message, naming ``case`` (a check's description of its case)."""
+        place = self.where
+        if case:
+            joined = case if case.startswith(("with ", "for ", "on ", "when ")) else f"({case})"
+            place = f"{place} {joined}" if place else joined
+        return f"{self.before} {place}{self.after}" if place else f"{self.before}{self.after}"
+
+
+def call_student(function, *args, name=None, hint=None, none_ok=False, case=None, **kwargs):
     """Call the student's function, turning a crash into a readable failure.
 
-    ``hint`` replaces the generic advice appended to the error message. A result of
-    None (the untouched ``...`` stub) fails unless ``none_ok``.
+    ``hint`` replaces the generic advice appended to the error message; ``case`` describes
+    the case, for a call the grader had to stop. A result of None (the untouched ``...``
+    stub) fails unless ``none_ok``.
     """
     name = name or getattr(function, "__name__", "your function")
     hint = hint or "Check the shapes in the docstring against the arrays you multiply."
     try:
         result = function(*args, **kwargs)
+    except CallFailed as failure:  # the grader ended the call: its message is complete
+        raise ExerciseFailure(failure.describe(case)) from None
     except NotImplementedError:
         raise ExerciseFailure(f"{name} is not written yet: replace the `...` with your code.")
     except Exception as error:  # the student's bug, reported, not raised

@@ -119,7 +119,7 @@ def _check_softmax(student, scores, mask, what, given_mask=None, large=False):
     hint = ("The mask may come as booleans or as 0/1 numbers: mask = np.asarray(mask, "
             "dtype=bool) turns either into booleans.")
     result = call_student(student, scores.copy(), given_mask.copy(), name="masked_softmax",
-                          hint=hint)
+                          hint=hint, case=what)
     result = _as_float_array(result, f"masked_softmax's weights ({what})")
     expected = torch_masked_softmax(scores, mask)
     if result.shape != expected.shape:
@@ -127,7 +127,8 @@ def _check_softmax(student, scores, mask, what, given_mask=None, large=False):
                               f"expected {expected.shape}, the shape of the scores.")
     if given_mask.dtype != bool and not matches(result, expected):
         with np.errstate(all="ignore"):
-            boolean = call_student(student, scores.copy(), mask.copy(), name="masked_softmax")
+            boolean = call_student(student, scores.copy(), mask.copy(), name="masked_softmax",
+                                   case=what)
         if matches(_as_float_array(boolean, "masked_softmax's weights"), expected):
             raise ExerciseFailure(
                 f"{what}: your masked_softmax is right with a boolean mask but not with a "
@@ -236,7 +237,8 @@ def _attention_mistakes(query, keys, mask, W, U, v):
 def _check_attention(student, query, keys, mask, W, U, v, what):
     B, S, Hk = keys.shape
     result = call_student(student, query.copy(), keys.copy(), mask.copy(), W.copy(),
-                          U.copy(), v.copy(), name="additive_attention", hint=ATTENTION_HINT)
+                          U.copy(), v.copy(), name="additive_attention", hint=ATTENTION_HINT,
+                          case=what)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise ExerciseFailure("additive_attention should return two arrays, "
                               "(context, weights); got "
@@ -400,7 +402,8 @@ def _check_step(student, prev_embedding, state_prev, keys, mask, params, what):
     Hd, V = state_prev.shape[1], params["W_out"].shape[0]
     result = call_student(student, prev_embedding.copy(), state_prev.copy(), keys.copy(),
                           mask.copy(), {name: value.copy() for name, value in params.items()},
-                          name="attention_decoder_step", hint=STEP_HINT)
+                          name="attention_decoder_step", hint=STEP_HINT,
+                          case=what)
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         got = type(result).__name__
         if isinstance(result, (tuple, list)):
@@ -580,7 +583,7 @@ def _check_greedy(student, rng, eos_steps, max_length, what, vocab_size=8, sos_i
                                      pad_id)
     state = decoder.initial_state(rng)
     result = call_student(student, decoder, state.copy(), sos_id, eos_id, max_length,
-                          pad_id=pad_id, name="greedy_decode",
+                          pad_id=pad_id, name="greedy_decode", case=what,
                           hint="Loop at most max_length times, feeding decoder_step an int "
                                "array (B,) of tokens and the state it returned last time.")
     eos_at = decoder.eos_steps

@@ -130,7 +130,7 @@ def _cell_mistakes(x, hidden_prev, W_x, W_h, b_x, b_h):
 def _check_cell(student, x, hidden_prev, weights, what):
     result = call_student(student, x, hidden_prev, weights["W_x"], weights["W_h"],
                           weights["b_x"], weights["b_h"], name="gru_cell_forward",
-                          hint=TRANSPOSE_HINT)
+                          hint=TRANSPOSE_HINT, case=what)
     if isinstance(result, (tuple, list)):
         raise ExerciseFailure(
             f"gru_cell_forward returned a {type(result).__name__}; it should return only the "
@@ -170,14 +170,16 @@ def gru_cell_forward_hidden(student):
     _check_cell(student, *case, "with an update-gate bias of +4")
     x, hidden_prev, weights = _cell_case(rng, 4, 3, 3, update_bias=40.0)
     result = call_student(student, x, hidden_prev, weights["W_x"], weights["W_h"],
-                          weights["b_x"], weights["b_h"], name="gru_cell_forward")
+                          weights["b_x"], weights["b_h"], name="gru_cell_forward",
+                          case="with the update gate saturated")
     result = expect_array(result, hidden_prev.shape, "gru_cell_forward's h_t")
     if not matches(result, hidden_prev, tolerance=1e-6):
         raise ExerciseFailure("with the update gate saturated at z = 1 the GRU must keep its "
                               "old state, h_t = h_{t-1}; yours changed it.")
     x, hidden_prev, weights = _cell_case(rng, 4, 3, 3)
     result = call_student(student, 100 * x, hidden_prev, weights["W_x"], weights["W_h"],
-                          weights["b_x"], weights["b_h"], name="gru_cell_forward")
+                          weights["b_x"], weights["b_h"], name="gru_cell_forward",
+                          case="for large inputs")
     result = expect_array(result, hidden_prev.shape, "gru_cell_forward's h_t (large inputs)")
     if np.abs(result).max() > 1.0:
         raise ExerciseFailure("for large inputs the hidden state left (-1, 1): h_t mixes "
@@ -224,7 +226,8 @@ def _count_mistakes(kind, D, H):
 
 def _check_counts(student, input_size, hidden_size):
     case = f"parameter_counts(input_size={input_size}, hidden_size={hidden_size})"
-    result = call_student(student, input_size, hidden_size, name="parameter_counts")
+    result = call_student(student, input_size, hidden_size, name="parameter_counts",
+                          case=f"for {case}")
     if not isinstance(result, dict):
         raise ExerciseFailure(f"{case} should return a dict with the keys 'rnn', 'lstm' and "
                               f"'gru'; got {type(result).__name__}.")
@@ -288,7 +291,8 @@ def _padded_case(rng, lengths, input_size=3, hidden_size=4):
 def _check_last(student, hiddens, lengths, expected, what):
     B, T, H = hiddens.shape
     result = call_student(student, hiddens.copy(), lengths.copy(), name="last_valid_step",
-                          hint="Index with two arrays, hiddens[np.arange(B), lengths - 1].")
+                          hint="Index with two arrays, hiddens[np.arange(B), lengths - 1].",
+                          case=what)
     if np.shape(result) == (B, B, H):
         raise ExerciseFailure(
             f"last_valid_step returned shape {(B, B, H)}: hiddens[:, lengths - 1] takes every "
@@ -333,7 +337,8 @@ def _check_mean(student, hiddens, lengths, what, boolean_mask=False):
     mask = length_mask(lengths, T).astype(np.float64)
     given_mask = mask.astype(bool) if boolean_mask else mask
     result = call_student(student, hiddens.copy(), given_mask.copy(), name="masked_mean",
-                          hint="Multiply by mask[:, :, None] so the mask broadcasts over H.")
+                          hint="Multiply by mask[:, :, None] so the mask broadcasts over H.",
+                          case=what)
     result = expect_array(result, (B, H), f"masked_mean ({what})")
     expected = np.stack([hiddens[b, :length].mean(axis=0) for b, length in enumerate(lengths)])
     mistakes = {

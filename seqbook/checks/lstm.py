@@ -145,7 +145,8 @@ def _diagnose_pair(result, expected, mistakes, what):
 
 def _check_cell(student, x, hidden_prev, cell_prev, weights, what):
     result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
-                          weights["b"], name="lstm_cell_forward", hint=TRANSPOSE_HINT)
+                          weights["b"], name="lstm_cell_forward", hint=TRANSPOSE_HINT,
+                          case=what)
     result = _expect_pair(result, hidden_prev.shape, "lstm_cell_forward", what)
     hiddens, cells_ = _torch_lstm(x[:, None], hidden_prev, cell_prev, **weights)
     expected = hiddens[:, 0], cells_[:, 0]
@@ -176,7 +177,8 @@ def lstm_cell_forward_hidden(student):
     _check_cell(student, *case, "with a forget-gate bias of +5")
     x, hidden_prev, cell_prev, weights = _cell_case(rng, 4, 3, 3)
     result = call_student(student, 100 * x, hidden_prev, cell_prev, weights["W_x"],
-                          weights["W_h"], weights["b"], name="lstm_cell_forward")
+                          weights["W_h"], weights["b"], name="lstm_cell_forward",
+                          case="for large inputs")
     hidden, _ = _expect_pair(result, (4, 3), "lstm_cell_forward", "large inputs")
     if np.abs(hidden).max() > 1.0:
         raise ExerciseFailure("for large inputs the hidden state left (-1, 1): h_t is a "
@@ -208,7 +210,8 @@ def _check_forward(student, xs, hidden0, cell0, weights, what):
     B, T, _ = xs.shape
     H = hidden0.shape[1]
     result = call_student(student, xs, hidden0, cell0, weights["W_x"], weights["W_h"],
-                          weights["b"], name="lstm_forward", hint=TRANSPOSE_HINT)
+                          weights["b"], name="lstm_forward", hint=TRANSPOSE_HINT,
+                          case=what)
     if isinstance(result, (tuple, list)) and len(result) == 2:
         shapes = [np.shape(part) for part in result]
         if shapes == [(B, H), (B, H)] and T > 1:
@@ -293,7 +296,7 @@ def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_
 def _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what):
     result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
                           weights["b"], *peepholes, name="peephole_lstm_cell_forward",
-                          hint=TRANSPOSE_HINT)
+                          hint=TRANSPOSE_HINT, case=what)
     result = _expect_pair(result, hidden_prev.shape, "peephole_lstm_cell_forward", what)
     expected = reference.peephole_lstm_cell_forward(x, hidden_prev, cell_prev, **weights,
                                                 peep_i=peepholes[0], peep_f=peepholes[1],
@@ -342,7 +345,7 @@ def _check_steps(student, cell0, forget_gate, input_gate, candidate, steps):
     case = (f"cell_after_steps(cell0={cell0}, forget_gate={forget_gate}, "
             f"input_gate={input_gate}, candidate={candidate}, steps={steps})")
     result = call_student(student, cell0, forget_gate, input_gate, candidate, steps,
-                          name="cell_after_steps")
+                          name="cell_after_steps", case=f"for {case}")
     expected = reference.cell_after_steps(cell0, forget_gate, input_gate, candidate, steps)
     result = expect_array(result, np.shape(expected), case)
     write = input_gate * candidate

@@ -64,7 +64,8 @@ def _cell_mistakes(x, hidden_prev, W_xh, W_hh, b_h):
 
 def _check_cell(student, x, hidden_prev, weights, what):
     result = call_student(student, x, hidden_prev, weights["W_xh"], weights["W_hh"],
-                          weights["b_h"], name="rnn_cell_forward", hint=TRANSPOSE_HINT)
+                          weights["b_h"], name="rnn_cell_forward", hint=TRANSPOSE_HINT,
+                          case=what)
     B, H = hidden_prev.shape
     result = expect_array(result, (B, H), f"rnn_cell_forward's output ({what})")
     expected = reference.rnn_cell_forward(x, hidden_prev, **weights)
@@ -98,7 +99,8 @@ def rnn_cell_forward_hidden(student):
     x, hidden_prev, weights = _cell_case(rng, 4, 3, 3)
     big = 50 * x
     result = call_student(student, big, hidden_prev, weights["W_xh"], weights["W_hh"],
-                          weights["b_h"], name="rnn_cell_forward")
+                          weights["b_h"], name="rnn_cell_forward",
+                          case="for large inputs")
     result = expect_array(result, (4, 3), "rnn_cell_forward's output for large inputs")
     if np.abs(result).max() > 1.0:
         raise ExerciseFailure("for large inputs the hidden state left (-1, 1): apply np.tanh.")
@@ -115,7 +117,7 @@ def _check_forward(student, xs, hidden0, weights, what):
     B, T, _ = xs.shape
     H = hidden0.shape[1]
     result = call_student(student, xs, hidden0, weights["W_xh"], weights["W_hh"],
-                          weights["b_h"], name="rnn_forward")
+                          weights["b_h"], name="rnn_forward", case=what)
     if result is not None and np.shape(result) == (B, H) and T > 1:
         raise ExerciseFailure(
             f"rnn_forward returned shape {(B, H)}, one hidden state. Return all of them, "
@@ -186,7 +188,7 @@ def _check_backward(student, rng, batch, input_size, hidden_size, what):
     hidden = reference.rnn_cell_forward(x, hidden_prev, **weights)
     d_hidden = rng.standard_normal((batch, hidden_size))
     result = call_student(student, d_hidden, x, hidden_prev, hidden, weights["W_xh"],
-                          weights["W_hh"], name="rnn_cell_backward")
+                          weights["W_hh"], name="rnn_cell_backward", case=what)
     if result is None or result is Ellipsis:
         raise ExerciseFailure("rnn_cell_backward returned None: return the dict of reference.")
     if not isinstance(result, dict):
@@ -252,7 +254,7 @@ def rnn_cell_backward_hidden(student):
 
 def _check_clip(student, grads, max_norm, what):
     originals = [g.copy() for g in grads]
-    result = call_student(student, grads, max_norm, name="clip_gradient_norm")
+    result = call_student(student, grads, max_norm, name="clip_gradient_norm", case=what)
     if not isinstance(result, tuple) or len(result) != 2:
         raise ExerciseFailure(
             "clip_gradient_norm should return a pair (clipped, total_norm); got "
@@ -310,7 +312,8 @@ def clip_gradient_norm_hidden(student):
 
 
 def _check_horizon(student, sigma, tolerance):
-    result = call_student(student, sigma, tolerance, name="vanishing_horizon", none_ok=True)
+    result = call_student(student, sigma, tolerance, name="vanishing_horizon", none_ok=True,
+                          case=f"for vanishing_horizon({sigma}, {tolerance})")
     expected = reference.vanishing_horizon(sigma, tolerance)
     case = f"vanishing_horizon({sigma}, {tolerance})"
     if expected is None:

@@ -78,6 +78,8 @@ def _result_from(submission, outcome, chapters, limits):
             return result
         if kind == "error":
             result.status, result.message = "grader_error", event["message"]
+        elif kind in ("timeout", "crashed"):  # the cells did not get through
+            result.status, result.message = kind, event["message"]
         elif kind == "chapter" and event.get("chapter") in chapters:
             result.chapter = event["chapter"]
         elif kind == "cell":
@@ -98,7 +100,7 @@ def _result_from(submission, outcome, chapters, limits):
                 "event": "exercise", "exercise": exercise.name, "possible": exercise.points,
                 "score": 0.0, "cases": [], "notes": ["not graded: grading stopped before "
                                                      "this exercise's tests ran"]})
-    if result.status == "grader_error":
+    if result.status in ("grader_error", "timeout", "crashed"):
         return result
     if outcome.timed_out:
         result.status = "timeout"
@@ -183,24 +185,22 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
                 "to reuse a bundle from `seqbook assign`) ...")
         chapter_registry.load_tests(chapter, instructor_dir)
     prewarm(graded_chapters)
-    step_seconds = max(1.0, limits.timeout / 4)
     denied = [*(str(pathlib.Path(a).resolve()) for a in arguments), str(out_dir.resolve()),
               str(graded_chapters[next(iter(graded_chapters))].master.parent.resolve())]
     if instructor_dir is not None:
         denied.append(str(pathlib.Path(instructor_dir).resolve()))
 
-    def target(submission, channel, workdir, guard):
+    def target(submission, channel):
         try:
             data = submission.read()
         except (OSError, zipfile.BadZipFile, RuntimeError) as error:
             channel.send({"event": "rejected", "status": "unreadable",
                           "message": f"the file cannot be read: {error}"})
             return
-        runner.grade_submission(data, chapters, expected, channel, workdir, guard,
-                                step_seconds, setup_seconds=limits.timeout)
+        runner.grade_submission(data, chapters, expected, channel, limits, denied)
 
     readable = [submission for submission in found if submission.problem is None]
-    outcomes = sandbox.run_all(readable, target, limits, jobs=jobs, denied=denied)
+    outcomes = sandbox.run_all(readable, target, limits, jobs=jobs)
     by_submission = {id(outcome.key): outcome for outcome in outcomes}
     results = []
     for submission in found:
