@@ -10,6 +10,7 @@ import pkgutil
 import signal
 import zipfile
 
+import seqbook
 from seqbook.course import chapters as chapter_registry
 from seqbook.course import masters, reports, runner, sandbox, submissions
 
@@ -61,10 +62,11 @@ def prewarm(chapters):
             exec(compile(imports, f"<imports of {chapter.name}>", "exec"), {})
         for source in chapter.test_sources.values():
             runner.ExceptionTestFile.from_string(source)
-    import seqbook.checks
-
-    for module in pkgutil.iter_modules(seqbook.checks.__path__):  # every chapter's checks
-        importlib.import_module(f"seqbook.checks.{module.name}")
+    # every module of the book's package, so that a student's process never needs to read
+    # its files (it may not: no fresh copy of the book's answer by importlib.reload)
+    for module in pkgutil.walk_packages(seqbook.__path__, "seqbook."):
+        if module.name != "seqbook.__main__":
+            importlib.import_module(module.name)
 
 
 def _result_from(submission, outcome, chapters, limits):
@@ -186,6 +188,7 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
         chapter_registry.load_tests(chapter, instructor_dir)
     prewarm(graded_chapters)
     denied = [*(str(pathlib.Path(a).resolve()) for a in arguments), str(out_dir.resolve()),
+              str(pathlib.Path(seqbook.__file__).resolve().parent),
               str(graded_chapters[next(iter(graded_chapters))].master.parent.resolve())]
     if instructor_dir is not None:
         denied.append(str(pathlib.Path(instructor_dir).resolve()))

@@ -164,6 +164,11 @@ class StudentProcess:
                 continue
             if failures:
                 raise failures[0]
+            if message.get("book"):
+                raise CallFailed(f"{self.plan.exercise} called the book's own "
+                                 f"{self.plan.exercise}", self.where,
+                                 ": the book's answer is not an answer, write the function "
+                                 "yourself")
             if op == "return":
                 _write_back(arrays, message.get("changed"))
                 return message.get("value")

@@ -13,13 +13,15 @@ Each exercise is graded on its own, in a student's process of its own: there the
 chapter's other exercise names are bound to the book's answers
 (``seqbook.course.answers``) after the cells ran, so a student's ``rnn_forward`` that
 calls their own broken ``rnn_cell_forward`` loses only the points of
-``rnn_cell_forward``.
+``rnn_cell_forward``; and the book's answer of the exercise itself refuses to run. An
+exercise whose function is, or calls, the book's own (``seqbook.course.borrowed``, read
+here from the source) scores 0 without being called.
 """
 
 from otter.test_files import ExceptionTestFile
 from otter.test_files.abstract_test import TestCaseResult
 
-from seqbook.course import proxy
+from seqbook.course import borrowed, proxy
 from seqbook.course.answers import AnswerError, book_answer
 from seqbook.course.notebooks import Rejected, answer_cells, parse_notebook, recognise_chapter
 from seqbook.course.student import clean
@@ -74,10 +76,11 @@ def run_exercise(exercise, test_file, process, report):
     return event
 
 
-def not_started(exercise, why):
-    """The event of an exercise whose student's process ended before it could be called."""
+def not_graded(exercise, why):
+    """The event of an exercise that scores 0 without a call: the book's own answer, or
+    a student's process that ended before it could be called."""
     return {"event": "exercise", "exercise": exercise.name, "possible": exercise.points,
-            "score": 0.0, "cases": [], "notes": [f"not graded: {why}"]}
+            "score": 0.0, "cases": [], "notes": [why]}
 
 
 def book_answers(chapter):
@@ -146,8 +149,13 @@ def grade_submission(data, chapters, expected, channel, limits, denied):
     answers = book_answers(chapter)
     seen, output = set(), None
     for exercise in chapter.exercises.values():
+        borrowing = borrowed.book_answer_use(cells, exercise.name, chapter.exercises)
+        if borrowing:
+            channel.send(not_graded(exercise, borrowing))
+            continue
         plan = proxy.Plan(chapter.setup_code, cells, exercise.name,
                           others_from_the_book(exercise.name, answers),
+                          disabled=answers.get(exercise.name),
                           setup_seconds=limits.timeout, step_seconds=limits.step_seconds)
         process = proxy.StudentProcess(plan, limits, denied)
         try:
@@ -157,7 +165,7 @@ def grade_submission(data, chapters, expected, channel, limits, denied):
                 channel.send({"event": "error" if failure.kind == "setup" else "timeout",
                               "message": failure.message})
                 return
-            channel.send(not_started(exercise, failure.message))
+            channel.send(not_graded(exercise, f"not graded: {failure.message}"))
             continue
         try:
             report_cells(report, cells, chapter, seen, channel)

@@ -197,7 +197,7 @@ def _same(array, old):
         return True
 
 
-BOOK_CALLS = []  # the book's answers called during the current call
+BOOK_CALLS = []  # the book's answer of the graded exercise, each time it was called
 
 
 class BookAnswerUnavailable(RuntimeError):

@@ -1,4 +1,5 @@
-"""Submissions that try to get points without the work, built from Chapter 1's lesson and
+"""Submissions that try to get points without the work (among them by answering with
+the book's own function of the exercise), built from Chapter 1's lesson and
 master as tests/course/test_grading_cli.py builds its broken ones. Each must score
 exactly what its honest code earns: 0 for an exercise left as `...`, the points of the
 cases its code really passes.
@@ -157,6 +158,25 @@ _spawn()
 '''
 
 
+SIGNATURE = "def rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h):\n"
+BOOK_IMPORTED = "from seqbook.reference import rnn_cell_forward\n"
+BOOK_CALLED = SIGNATURE + "    return reference.rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h)\n"
+BOOK_BY_A_BUILT_NAME = SIGNATURE + (
+    "    return getattr(reference, 'rnn_cell' + '_forward')(x, hidden_prev, W_xh, W_hh, b_h)\n")
+BOOK_THROUGH_ANOTHER_EXERCISE = SIGNATURE + (
+    "    return reference.rnn_forward(x[:, None], hidden_prev, W_xh, W_hh, b_h)[:, 0]\n")
+BOOK_RELOADED = SIGNATURE + (
+    "    import importlib\n    import seqbook.reference.rnn as module\n"
+    "    name, fresh_copy = 'rnn_cell' + '_forward', {}\n"
+    "    for fresh in (lambda: getattr(importlib.reload(module), name),\n"
+    "                  lambda: exec(open(module.__file__).read(), fresh_copy)\n"
+    "                  or fresh_copy[name]):\n"
+    "        try:\n            function = fresh()\n"
+    "            if function is not None:\n"
+    "                return function(x, hidden_prev, W_xh, W_hh, b_h)\n"
+    "        except Exception:\n            pass\n")
+
+
 def after_solution(extra, inside=""):
     """The first exercise's solution, then ``extra``; ``inside`` runs at every call."""
     solution = solution_sources(FIRST)[FIRST_EXERCISE]
@@ -192,6 +212,20 @@ CASES = {
     "exits_in_hidden_case": (after_solution("", inside=(
         "if x.shape[0] == 1:\n    import os\n    os._exit(0)")), True, 1.0,
         "process ended"),
+    # the book's own answer is not an answer
+    "book_answer_imported": (BOOK_IMPORTED, True, 0.0,
+                             "rnn_cell_forward is the book's own rnn_cell_forward"),
+    "book_answer_called": (BOOK_CALLED, True, 0.0,
+                           "rnn_cell_forward calls the book's own rnn_cell_forward"),
+    "book_answer_by_a_built_name": (BOOK_BY_A_BUILT_NAME, True, 0.0,
+                                    "called the book's own rnn_cell_forward"),
+    "book_answer_through_another_exercise": (BOOK_THROUGH_ANOTHER_EXERCISE, True, 0.0,
+                                             "called the book's own rnn_cell_forward"),
+    "book_answer_reloaded": (BOOK_RELOADED, True, 0.0, "no `return` yet"),
+    "book_answer_in_a_self_check": (after_solution(
+        "_x = np.ones((2, 3))\nassert np.allclose(rnn_cell_forward(_x, np.zeros((2, 4)), "
+        "np.ones((4, 3)), np.eye(4), np.zeros(4)), reference.rnn_cell_forward(_x, "
+        "np.zeros((2, 4)), np.ones((4, 3)), np.eye(4), np.zeros(4)))\n"), True, 2.0, ""),
 }
 
 
@@ -237,6 +271,20 @@ def test_a_stopped_case_is_named_once_and_costs_only_that_case(graded):
     public, hidden = first["cases"]
     assert public["passed"] and not hidden["passed"]
     assert hidden["message"].count("stopped") == 1, hidden["message"]
+
+
+def test_a_self_check_against_the_book_is_reported_and_costs_nothing(graded):
+    result = graded["results"]["book_answer_in_a_self_check"]
+    errors = " ".join(error["error"] for error in result.cell_errors)
+    assert "not available while your rnn_cell_forward is graded" in errors, errors
+
+
+def test_the_book_answers_of_the_other_exercises_stay_usable(graded):
+    """While rnn_cell_forward's imports and calls of the book's own cost it its points,
+    the chapter's other exercises, whose cells call the book's functions, keep theirs."""
+    for label in ("book_answer_imported", "book_answer_through_another_exercise"):
+        scores = {name: e["score"] for name, e in graded["results"][label].exercises.items()}
+        assert scores["rnn_forward"] == EXERCISES["rnn_forward"].points
 
 
 def test_forged_output_reaches_neither_the_gradebook_nor_the_feedback(graded):
