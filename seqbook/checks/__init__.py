@@ -5,10 +5,50 @@ Each exercise has a ``*_public`` check (run by the student's check cell) and a
 ``AssertionError`` with a message in words a student understands, naming the most
 likely mistake; it returns None when the answer is right.
 
+Public checks use fixed cases, so that a student's feedback is reproducible. Hidden
+checks draw their cases (sizes, lengths, values, which edge cases and in what order)
+from ``hidden_rng``: from the instructor's seed when the grader has set one with
+``hidden_seed``, so that knowing this code does not give the cases or their answers;
+from a fixed seed per check otherwise (the book's own tests).
+
 The helpers here keep those messages uniform.
 """
 
+import contextlib
+import zlib
+
 import numpy as np
+
+_HIDDEN_SEED = None  # the instructor's seed, set by the grader
+
+
+@contextlib.contextmanager
+def hidden_seed(seed):
+    """While the block runs, hidden checks draw their cases from ``seed`` (an int)."""
+    global _HIDDEN_SEED
+    previous, _HIDDEN_SEED = _HIDDEN_SEED, None if seed is None else int(seed)
+    try:
+        yield
+    finally:
+        _HIDDEN_SEED = previous
+
+
+def hidden_rng(check, fixed):
+    """The generator a hidden check draws its cases from: the instructor's seed mixed with
+    the check's name, or the check's own ``fixed`` seed when no seed is set."""
+    if _HIDDEN_SEED is None:
+        return np.random.default_rng(fixed)
+    return np.random.default_rng([_HIDDEN_SEED % 2**64, zlib.crc32(check.encode())])
+
+
+def size(rng, low, high):
+    """A size drawn from ``low`` to ``high`` (both included), as a Python int."""
+    return int(rng.integers(low, high + 1))
+
+
+def shuffled(rng, cases):
+    """The cases in an order drawn from ``rng``."""
+    return [cases[index] for index in rng.permutation(len(cases))]
 
 
 class ExerciseFailure(AssertionError):

@@ -12,7 +12,7 @@ import zipfile
 
 import seqbook
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import masters, reports, runner, sandbox, submissions
+from seqbook.course import masters, reports, runner, sandbox, seeds, submissions
 
 GRADED = "graded"
 SUPERSEDED = "superseded"
@@ -163,8 +163,9 @@ def check_out_dir(arguments, out_dir):
 
 
 def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
-          solutions_dir=None, instructor_dir=None, log=print):
-    """Grade every submission in ``arguments`` and write the reports to ``out_dir``.
+          solutions_dir=None, instructor_dir=None, seed=None, log=print):
+    """Grade every submission in ``arguments`` and write the reports to ``out_dir``;
+    the hidden cases come from ``seed`` (``seqbook.course.seeds.resolve``).
 
     Returns:
         The list of ``Result`` (sorted by submission label).
@@ -186,6 +187,8 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
             log(f"preparing otter's tests for {name} (otter assign; pass --instructor "
                 "to reuse a bundle from `seqbook assign`) ...")
         chapter_registry.load_tests(chapter, instructor_dir)
+    seed, source = seeds.resolve(seed, instructor_dir)
+    log(f"hidden cases drawn from the seed in {source}")
     prewarm(graded_chapters)
     denied = [*(str(pathlib.Path(a).resolve()) for a in arguments), str(out_dir.resolve()),
               str(pathlib.Path(seqbook.__file__).resolve().parent),
@@ -200,7 +203,7 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
             channel.send({"event": "rejected", "status": "unreadable",
                           "message": f"the file cannot be read: {error}"})
             return
-        runner.grade_submission(data, chapters, expected, channel, limits, denied)
+        runner.grade_submission(data, chapters, expected, channel, limits, denied, seed)
 
     readable = [submission for submission in found if submission.problem is None]
     outcomes = sandbox.run_all(readable, target, limits, jobs=jobs)

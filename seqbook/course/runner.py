@@ -21,6 +21,7 @@ here from the source) scores 0 without being called.
 from otter.test_files import ExceptionTestFile
 from otter.test_files.abstract_test import TestCaseResult
 
+from seqbook.checks import hidden_seed
 from seqbook.course import borrowed, proxy
 from seqbook.course.answers import AnswerError, book_answer
 from seqbook.course.notebooks import Rejected, answer_cells, parse_notebook, recognise_chapter
@@ -130,14 +131,14 @@ def report_cells(report, cells, chapter, seen, channel):
                       "error": str(error)[:proxy.student.MESSAGE_LIMIT + 10]})
 
 
-def grade_submission(data, chapters, expected, channel, limits, denied):
+def grade_submission(data, chapters, expected, channel, limits, denied, seed=None):
     """Grade the notebook bytes ``data`` and report through ``channel`` (in a grader
     process).
 
     Reports a ``rejected`` event, or a ``chapter`` event, one ``cell`` event per cell
     that failed, one ``exercise`` event per exercise and a final ``done`` event; or
     ``error`` (the chapter's set-up failed), ``timeout`` or ``crashed`` (the cells did not
-    get through) instead of the exercises.
+    get through) instead of the exercises. The hidden cases are drawn from ``seed``.
     """
     read = read_notebook(data, chapters, expected, channel)
     if read is None:
@@ -173,7 +174,8 @@ def grade_submission(data, chapters, expected, channel, limits, denied):
                 output = report
             test_file = ExceptionTestFile.from_string(chapter.test_sources[exercise.name],
                                                       path=f"tests/{exercise.name}.py")
-            channel.send(run_exercise(exercise, test_file, process, report))
+            with hidden_seed(seed):
+                channel.send(run_exercise(exercise, test_file, process, report))
         finally:
             process.stop()
     output = output or {}

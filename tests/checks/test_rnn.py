@@ -84,6 +84,18 @@ def test_rnn_cell_forward_untransposed_square_weights():
         checks._check_cell(cell_untransposed, x, hidden_prev, weights, "square weights")
 
 
+def test_w_hh_untransposed_is_named_as_such_whatever_the_shape_of_w_xh():
+    """W_hh is square, so using it untransposed never raises: the check must name it, on
+    the public cases (D != H) and the hidden ones alike, not report a difference."""
+    def student(x, hidden_prev, W_xh, W_hh, b_h):
+        return np.tanh(x @ W_xh.T + hidden_prev @ W_hh + b_h)
+
+    for run in (checks.rnn_cell_forward_public, checks.rnn_cell_forward_hidden):
+        with pytest.raises(AssertionError, match="W_hh is used untransposed") as caught:
+            run(student)
+        assert "off by up to" not in str(caught.value)
+
+
 def test_rnn_cell_forward_hidden_catches_unbounded_output():
     # right on every small case, but never squashes large pre-activations
     def clipped_linear(x, hidden_prev, W_xh, W_hh, b_h):

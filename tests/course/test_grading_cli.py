@@ -16,7 +16,7 @@ import zipfile
 import nbformat
 import pytest
 
-from seqbook.course import bundles, chapters, grade, masters, sandbox
+from seqbook.course import bundles, chapters, grade, masters, sandbox, seeds
 from tests.conftest import CHAPTERS, ROOT
 
 FIRST = CHAPTERS[0]  # the bad-input notebooks are edits of the first chapter's lab
@@ -348,6 +348,8 @@ def test_the_bundles_hold_what_students_and_instructors_need(bundle):
         assert "files/seqbook/checks/__init__.py" in names  # the checks, for Gradescope
         assert "torch==2.13.0" in environment
     assert not list(student.rglob("solutions"))
+    assert seeds.read(instructor / seeds.SEED_FILE) >= 0  # the hidden cases' seed ...
+    assert not list(student.rglob(seeds.SEED_FILE))  # ... is not for students
     assert "-r requirements.txt" in (student / "README.md").read_text()
     assert (student / "seqbook" / "checks" / "__init__.py").exists()
 
