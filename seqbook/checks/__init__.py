@@ -15,6 +15,7 @@ The helpers here keep those messages uniform.
 """
 
 import contextlib
+import functools
 import zlib
 
 import numpy as np
@@ -182,3 +183,53 @@ def diagnose(result, expected, mistakes, what, tolerance=1e-8, properties=None):
         f"{what}: the result is off by up to {worst_difference(result, expected):.3g}. "
         "Compare your code with the equation term by term."
     )
+
+
+def _swap_in_the_books(student, helpers):
+    """Bind the book's function of each helper in the student's namespace where it holds
+    the student's own; returns (the names swapped, a function that puts them back), or
+    None when nothing was swapped (the grader's proxy has no namespace here)."""
+    from seqbook import reference
+
+    namespace = getattr(student, "__globals__", None)
+    if not isinstance(namespace, dict):
+        return None
+    swapped = {}
+    for name in helpers:
+        book = getattr(reference, name, None)
+        if callable(namespace.get(name)) and book is not None and namespace[name] is not book:
+            swapped[name] = namespace[name]
+            namespace[name] = book
+    if not swapped:
+        return None
+    return list(swapped), lambda: namespace.update(swapped)
+
+
+def blames_earlier(*helpers):
+    """Decorate the check of an exercise that calls the chapter's earlier exercises
+    ``helpers``. In the student's notebook those are the student's own: when the check
+    fails, it runs again with the book's; if it then passes, the message says that the
+    exercise is right and the earlier function it calls is what is wrong."""
+    def decorate(check):
+        @functools.wraps(check)
+        def checked(student):
+            try:
+                return check(student)
+            except ExerciseFailure as failure:
+                swapped = _swap_in_the_books(student, helpers)
+                if swapped is None:
+                    raise
+                names, restore = swapped
+                try:
+                    check(student)
+                except AssertionError:
+                    raise failure from None
+                finally:
+                    restore()
+            mine = " and ".join(names)
+            raise ExerciseFailure(
+                f"{getattr(student, '__name__', 'this function')} itself is right, but it "
+                f"calls your {mine}, which is not: with the book's {mine} it passes. Fix "
+                f"{mine} first; its own check says what is wrong.")
+        return checked
+    return decorate

@@ -27,6 +27,7 @@ import numpy as np
 from seqbook import reference
 from seqbook.checks import (
     ExerciseFailure,
+    blames_earlier,
     call_student,
     diagnose,
     hidden_rng,
@@ -311,6 +312,7 @@ def _attention_case(rng, lengths, Hd, Hk, A, S=None, garbage=False):
     return query, keys, mask, W, U, v
 
 
+@blames_earlier("masked_softmax")
 def additive_attention_public(student):
     """No padding, then lengths 5, 3, 1 (B = 3, S = 5, Hd = 4, Hk = 6, A = 5)."""
     rng = np.random.default_rng(4303)
@@ -320,6 +322,7 @@ def additive_attention_public(student):
     _check_attention(student, *case, "lengths 5, 3, 1 (B = 3, S = 5)")
 
 
+@blames_earlier("masked_softmax")
 def additive_attention_hidden(student):
     """From the instructor's seed: a batch of one, Hd = Hk (W and U swappable), B = S,
     larger sizes, garbage at padding, large scores."""
@@ -470,6 +473,7 @@ def _check_step(student, prev_embedding, state_prev, keys, mask, params, what):
     diagnose(logits, expected[0], logit_mistakes, f"{what}, the logits")
 
 
+@blames_earlier("additive_attention", "masked_softmax", "gru_cell_forward")
 def attention_decoder_step_public(student):
     """Lengths 5, 3, 1 (B = 3, S = 5, E = 3, Hd = 4, Hk = 6, A = 5, V = 7), then no padding."""
     rng = np.random.default_rng(4505)
@@ -479,6 +483,7 @@ def attention_decoder_step_public(student):
     _check_step(student, *case, "a batch of 2 without padding (S = 4)")
 
 
+@blames_earlier("additive_attention", "masked_softmax", "gru_cell_forward")
 def attention_decoder_step_hidden(student):
     """From the instructor's seed: a batch of one, equal sizes, larger sizes, garbage at
     padding, large scores."""

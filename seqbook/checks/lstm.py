@@ -18,6 +18,7 @@ import torch
 from seqbook import reference
 from seqbook.checks import (
     ExerciseFailure,
+    blames_earlier,
     call_student,
     diagnose,
     expect_array,
@@ -266,6 +267,7 @@ def _check_forward(student, xs, hidden0, cell0, weights, what):
     _diagnose_pair(result, expected, mistakes, what)
 
 
+@blames_earlier("lstm_cell_forward")
 def lstm_forward_public(student):
     """A batch of 2 sequences of length 6, D = 3, H = 4, with non-zero h_0 and c_0."""
     rng = np.random.default_rng(3303)
@@ -273,6 +275,7 @@ def lstm_forward_public(student):
     _check_forward(student, *case, "B = 2, T = 6, D = 3, H = 4")
 
 
+@blames_earlier("lstm_cell_forward")
 def lstm_forward_hidden(student):
     """From the instructor's seed: length one, a single sequence and unit, a long
     sequence, and B = T."""

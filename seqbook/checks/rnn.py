@@ -10,6 +10,7 @@ import numpy as np
 from seqbook import reference
 from seqbook.checks import (
     ExerciseFailure,
+    blames_earlier,
     call_student,
     diagnose,
     expect_array,
@@ -156,6 +157,7 @@ def _check_forward(student, xs, hidden0, weights, what):
     diagnose(result, expected, mistakes, what)
 
 
+@blames_earlier("rnn_cell_forward")
 def rnn_forward_public(student):
     """A batch of 2 sequences of length 6, D = 3, H = 4, with a non-zero h_0."""
     rng = np.random.default_rng(303)
@@ -163,6 +165,7 @@ def rnn_forward_public(student):
     _check_forward(student, xs, hidden0, weights, "B = 2, T = 6, D = 3, H = 4")
 
 
+@blames_earlier("rnn_cell_forward")
 def rnn_forward_hidden(student):
     """Sizes and values from the instructor's seed: length one, a single sequence and a
     single unit, a long sequence, and B = T."""

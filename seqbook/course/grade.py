@@ -12,7 +12,7 @@ import zipfile
 
 import seqbook
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import masters, reports, runner, sandbox, seeds, submissions
+from seqbook.course import masters, notebooks, reports, runner, sandbox, seeds, submissions
 
 GRADED = "graded"
 SUPERSEDED = "superseded"
@@ -33,6 +33,8 @@ class Result:
     output: str = ""
     output_characters: int = 0
     modified: tuple = ()
+    file_name: str = ""  # the submitted file's own name, as the student knows it
+    flags: list = dataclasses.field(default_factory=list)  # shown first in the message
 
     @property
     def total(self):
@@ -69,9 +71,19 @@ def prewarm(chapters):
             importlib.import_module(module.name)
 
 
-def _result_from(submission, outcome, chapters, limits):
-    """Turn what a child reported (and how it ended) into a ``Result``."""
-    result = Result(submission.label, submission.student, modified=submission.modified)
+def misnamed(file_name, chapter, chapter_names):
+    """A flag when the file's name says another chapter than the one it holds."""
+    named = notebooks.chapters_named(file_name, chapter_names)
+    if named and chapter not in named:
+        return [f"the file is named {file_name} but holds chapter {chapter}: was the wrong "
+                "lab uploaded?"]
+    return []
+
+
+def _result_from(submission, outcome, chapters, limits, all_chapters=()):
+    """Turn what a grader process reported (and how it ended) into a ``Result``."""
+    result = Result(submission.label, submission.student, modified=submission.modified,
+                    file_name=submission.file_name)
     done = False
     for event in outcome.events:
         kind = event.get("event")
@@ -97,38 +109,40 @@ def _result_from(submission, outcome, chapters, limits):
             result.output = event.get("output", "")
             result.output_characters = event.get("output_characters", 0)
     if result.chapter:
+        result.flags += misnamed(result.file_name, result.chapter, all_chapters)
         for exercise in chapters[result.chapter].exercises.values():
             result.exercises.setdefault(exercise.name, {
                 "event": "exercise", "exercise": exercise.name, "possible": exercise.points,
                 "score": 0.0, "cases": [], "notes": ["not graded: grading stopped before "
                                                      "this exercise's tests ran"]})
-    if result.status in ("grader_error", "timeout", "crashed"):
-        return result
+    if result.status not in ("grader_error", "timeout", "crashed"):
+        result.status, result.message = _ending(result, outcome, limits, done)
+    if result.flags and result.status != GRADED:  # problems_summary shows them when graded
+        result.message = "; ".join([*result.flags, result.message])
+    return result
+
+
+def _ending(result, outcome, limits, done):
+    """The status and message of a submission, from how its grader process ended."""
     if outcome.timed_out:
-        result.status = "timeout"
-        result.message = (f"stopped after the {limits.timeout:g} s time limit; an endless "
-                          "loop that ignores interruption? Exercises that finished keep "
-                          "their points")
-    elif outcome.signal is not None:
+        return "timeout", (f"stopped after the {limits.timeout:g} s time limit; an endless "
+                           "loop that ignores interruption? Exercises that finished keep "
+                           "their points")
+    if outcome.signal is not None:
         name = signal.Signals(outcome.signal).name
         why = {"SIGXCPU": "it used more CPU time than the limit",
                "SIGKILL": "it was killed, most likely for using too much memory",
                "SIGXFSZ": "it wrote a file larger than the limit",
                "SIGSEGV": "it crashed Python (a segmentation fault)"}.get(name, "it crashed")
-        result.status, result.message = "crashed", f"grading stopped ({name}): {why}"
-    elif not done:
-        if not result.chapter:
-            result.status = "crashed"
-            result.message = (f"the grading process ended (exit code {outcome.exit_code}) "
-                              "before it could read the notebook")
-        else:
-            result.status = "crashed"
-            result.message = (f"the submission ended the grading process (exit code "
-                              f"{outcome.exit_code}) before its tests finished: does it "
-                              "call os._exit? Exercises that finished keep their points")
-    else:
-        result.message = reports.problems_summary(result)
-    return result
+        return "crashed", f"grading stopped ({name}): {why}"
+    if not done and not result.chapter:
+        return "crashed", (f"the grading process ended (exit code {outcome.exit_code}) "
+                           "before it could read the notebook")
+    if not done:
+        return "crashed", (f"the grading process ended (exit code {outcome.exit_code}) "
+                           "before the tests finished. Exercises that finished keep their "
+                           "points")
+    return GRADED, reports.problems_summary(result)
 
 
 def mark_duplicates(results):
@@ -212,10 +226,11 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
     for submission in found:
         if submission.problem is not None:
             results.append(Result(submission.label, submission.student,
-                                  status="unreadable", message=submission.problem))
+                                  status="unreadable", message=submission.problem,
+                                  file_name=submission.file_name))
         else:
             results.append(_result_from(submission, by_submission[id(submission)],
-                                        graded_chapters, limits))
+                                        graded_chapters, limits, sorted(chapters)))
     mark_duplicates(results)
     reports.write_all(results, graded_chapters, out_dir)
     return results

@@ -24,7 +24,13 @@ from otter.test_files.abstract_test import TestCaseResult
 from seqbook.checks import hidden_seed
 from seqbook.course import borrowed, proxy
 from seqbook.course.answers import AnswerError, book_answer
-from seqbook.course.notebooks import Rejected, answer_cells, parse_notebook, recognise_chapter
+from seqbook.course.notebooks import (
+    Rejected,
+    answer_cells,
+    heading_before,
+    parse_notebook,
+    recognise_chapter,
+)
 from seqbook.course.student import clean
 
 
@@ -116,8 +122,9 @@ def read_notebook(data, chapters, expected, channel):
     return None
 
 
-def report_cells(report, cells, chapter, seen, channel):
-    """Send a ``cell`` event for each failed cell not reported before."""
+def report_cells(report, cells, chapter, seen, channel, notebook):
+    """Send a ``cell`` event for each failed cell not reported before, with the heading
+    above it, so that the student can find it."""
     sources = dict(cells)
     for item in report.get("cell_errors") or []:
         if not (isinstance(item, list) and len(item) == 2 and item[0] in sources):
@@ -128,6 +135,7 @@ def report_cells(report, cells, chapter, seen, channel):
         seen.add(index)
         owners = sorted(name for name in chapter.exercises if f"def {name}" in sources[index])
         channel.send({"event": "cell", "cell": index, "exercises": owners,
+                      "heading": heading_before(notebook, index),
                       "error": str(error)[:proxy.student.MESSAGE_LIMIT + 10]})
 
 
@@ -169,7 +177,7 @@ def grade_submission(data, chapters, expected, channel, limits, denied, seed=Non
             channel.send(not_graded(exercise, f"not graded: {failure.message}"))
             continue
         try:
-            report_cells(report, cells, chapter, seen, channel)
+            report_cells(report, cells, chapter, seen, channel, notebook)
             if output is None:
                 output = report
             test_file = ExceptionTestFile.from_string(chapter.test_sources[exercise.name],
