@@ -12,7 +12,16 @@ import zipfile
 
 import seqbook
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import masters, notebooks, reports, runner, sandbox, seeds, submissions
+from seqbook.course import (
+    masters,
+    notebooks,
+    reports,
+    runner,
+    sandbox,
+    seeds,
+    submissions,
+    zygote,
+)
 
 GRADED = "graded"
 SUPERSEDED = "superseded"
@@ -203,7 +212,22 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
         chapter_registry.load_tests(chapter, instructor_dir)
     seed, source = seeds.resolve(seed, instructor_dir)
     log(f"hidden cases drawn from the seed in {source}")
+    warm_code = "\n".join(masters.import_lines(chapter.setup_code)
+                          for chapter in graded_chapters.values())
+    sandboxed = zygote.spawn(warm_code, log)
+    try:
+        return _grade_all(found, graded_chapters, chapters, arguments, out_dir, jobs, limits,
+                          expected, instructor_dir, seed, sandboxed, log)
+    finally:
+        if sandboxed is not None:
+            sandboxed.stop()
+
+
+def _grade_all(found, graded_chapters, chapters, arguments, out_dir, jobs, limits, expected,
+               instructor_dir, seed, sandboxed, log):
+    """Grade ``found`` in grader processes, write the reports, return the results."""
     prewarm(graded_chapters)
+    launch = zygote.launcher(sandboxed, log)
     denied = [*(str(pathlib.Path(a).resolve()) for a in arguments), str(out_dir.resolve()),
               str(pathlib.Path(seqbook.__file__).resolve().parent),
               str(graded_chapters[next(iter(graded_chapters))].master.parent.resolve())]
@@ -217,7 +241,8 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
             channel.send({"event": "rejected", "status": "unreadable",
                           "message": f"the file cannot be read: {error}"})
             return
-        runner.grade_submission(data, chapters, expected, channel, limits, denied, seed)
+        runner.grade_submission(data, chapters, expected, channel, limits, denied, seed,
+                                launch)
 
     readable = [submission for submission in found if submission.problem is None]
     outcomes = sandbox.run_all(readable, target, limits, jobs=jobs)

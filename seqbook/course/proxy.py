@@ -1,7 +1,8 @@
 """The grader's side of a student's process: start it, call its function, stop it.
 
-``StudentProcess`` forks a student's process (``seqbook.course.student``) for one
-exercise of one submission and waits until it has run the submission's cells.
+``StudentProcess`` starts a student's process (``seqbook.course.student``) for one
+exercise of one submission, forked from the grader or, in bubblewrap's sandbox, from
+``seqbook.course.zygote``, and waits until it has run the submission's cells.
 ``RemoteFunction`` is what the checks receive in place of the student's function: calling
 it sends the arguments as plain data, serves the callbacks of any callable argument with
 the grader's own (trusted) callable, and returns the plain data the student's function
@@ -10,7 +11,6 @@ process is killed, the call fails with a message naming the case, and the next c
 starts a fresh process, which runs the cells again.
 """
 
-import dataclasses
 import os
 import secrets
 import signal
@@ -19,24 +19,10 @@ import time
 import numpy as np
 
 from seqbook.checks import CallFailed
-from seqbook.course import link, sandbox, student, wire
+from seqbook.course import link, sandbox, wire
+from seqbook.course.student import Plan  # noqa: F401 - what callers build a process from
 
 START_SLACK = 5.0  # seconds allowed beyond the cells' own limits to report ready
-
-
-@dataclasses.dataclass
-class Plan:
-    """What a student's process runs: the chapter's set-up, the submission's cells, and
-    which exercise it serves, with the chapter's other exercises from the book."""
-
-    setup_code: str
-    cells: list  # (index, source) of the submission's exercise cells
-    exercise: str
-    others: dict  # name -> the book's function, bound after the cells ran
-    disabled: object = None  # the book's function of this exercise, made unavailable
-    setup_seconds: float = 60.0
-    step_seconds: float = 15.0
-    ready_seq: int = 0  # the number of the report after the cells, drawn at each start
 
 
 class StartFailed(RuntimeError):
@@ -72,8 +58,9 @@ def describe_end(status):
 class StudentProcess:
     """One exercise's student process, restarted after a call that had to be stopped."""
 
-    def __init__(self, plan, limits, denied):
+    def __init__(self, plan, limits, denied, launch=None):
         self.plan, self.limits, self.denied = plan, limits, list(denied)
+        self.launch = launch or sandbox.fork_student
         self.running, self.seq, self.where, self.restart_error = None, 0, "", None
 
     def start(self):
@@ -83,9 +70,7 @@ class StudentProcess:
             StartFailed: the set-up failed, the cells did not finish, or it ended.
         """
         self.plan.ready_seq = secrets.randbits(63)
-        self.running = sandbox.start_student(
-            lambda sock, workdir, guard: student.run(sock, self.plan, workdir, guard),
-            self.limits, self.denied)
+        self.running = self.launch(self.plan, self.limits, self.denied)
         budget = (self.plan.setup_seconds + START_SLACK
                   + self.plan.step_seconds * max(1, len(self.plan.cells)))
         try:

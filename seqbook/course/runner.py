@@ -31,7 +31,7 @@ from seqbook.course.notebooks import (
     parse_notebook,
     recognise_chapter,
 )
-from seqbook.course.student import clean
+from seqbook.course.student import MESSAGE_LIMIT, clean
 
 
 def case_message(error):
@@ -136,17 +136,19 @@ def report_cells(report, cells, chapter, seen, channel, notebook):
         owners = sorted(name for name in chapter.exercises if f"def {name}" in sources[index])
         channel.send({"event": "cell", "cell": index, "exercises": owners,
                       "heading": heading_before(notebook, index),
-                      "error": str(error)[:proxy.student.MESSAGE_LIMIT + 10]})
+                      "error": str(error)[:MESSAGE_LIMIT + 10]})
 
 
-def grade_submission(data, chapters, expected, channel, limits, denied, seed=None):
+def grade_submission(data, chapters, expected, channel, limits, denied, seed=None,
+                     launch=None):
     """Grade the notebook bytes ``data`` and report through ``channel`` (in a grader
     process).
 
     Reports a ``rejected`` event, or a ``chapter`` event, one ``cell`` event per cell
     that failed, one ``exercise`` event per exercise and a final ``done`` event; or
     ``error`` (the chapter's set-up failed), ``timeout`` or ``crashed`` (the cells did not
-    get through) instead of the exercises. The hidden cases are drawn from ``seed``.
+    get through) instead of the exercises. The hidden cases are drawn from ``seed``;
+    ``launch(plan, limits, denied)`` starts a student's process (by default forked here).
     """
     read = read_notebook(data, chapters, expected, channel)
     if read is None:
@@ -163,10 +165,10 @@ def grade_submission(data, chapters, expected, channel, limits, denied, seed=Non
             channel.send(not_graded(exercise, borrowing))
             continue
         plan = proxy.Plan(chapter.setup_code, cells, exercise.name,
-                          others_from_the_book(exercise.name, answers),
-                          disabled=answers.get(exercise.name),
+                          tuple(others_from_the_book(exercise.name, answers)),
+                          disable=exercise.name in answers,
                           setup_seconds=limits.timeout, step_seconds=limits.step_seconds)
-        process = proxy.StudentProcess(plan, limits, denied)
+        process = proxy.StudentProcess(plan, limits, denied, launch)
         try:
             report = process.start()
         except proxy.StartFailed as failure:

@@ -374,7 +374,8 @@ class Student:
         """Wait for it to end; returns the wait status."""
         if self.status is None:
             _, self.status = os.waitpid(self.pid, 0)
-            self.sock.close()
+            if self.sock is not None:
+                self.sock.close()
             shutil.rmtree(self.workdir, ignore_errors=True)
         return self.status
 
@@ -388,15 +389,25 @@ def _confine(workdir, denied):
     return [*confined, "audit hook"]
 
 
-def start_student(body, limits, denied):
+def fork_student(plan, limits, denied):
+    """A student's process for ``plan`` (a ``student.Plan``), forked from this one."""
+    from seqbook.course import student
+
+    return start_student(lambda sock, workdir, guard: student.run(sock, plan, workdir, guard),
+                         limits, denied)
+
+
+def start_student(body, limits, denied, sock=None):
     """Fork a student's process that runs ``body(sock, workdir, guard)`` and then exits.
 
-    ``body`` calls ``guard()`` before it runs untrusted code. Returns a ``Student``.
+    ``body`` calls ``guard()`` before it runs untrusted code. The process serves its calls
+    on ``sock`` when given (the zygote's case), else on a new socket pair whose other end
+    is the returned ``Student``'s ``sock``.
     """
     from seqbook.course import link
 
     workdir = tempfile.mkdtemp(prefix="seqbook-grade-")
-    ours, theirs = link.pair()
+    ours, theirs = (None, sock) if sock is not None else link.pair()
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the student's process: never returns
@@ -404,7 +415,8 @@ def start_student(body, limits, denied):
         try:
             os.setsid()
             _die_with_parent(parent)
-            ours.close()
+            if ours is not None:
+                ours.close()
             _redirect_standard_streams()
             _close_other_descriptors(theirs.fileno())
             signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -416,5 +428,6 @@ def start_student(body, limits, denied):
             code = STUDENT_FAILED
         finally:
             os._exit(code)
-    theirs.close()
+    if ours is not None:
+        theirs.close()
     return Student(pid, ours, workdir)

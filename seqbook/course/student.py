@@ -12,6 +12,7 @@ calls back into the grader. Nothing here decides a score: the checks run in the 
 
 import builtins
 import contextlib
+import dataclasses
 import io
 import re
 import signal
@@ -19,10 +20,37 @@ import sys
 import traceback
 
 from seqbook.course import link, wire
+from seqbook.course.answers import book_answer
 from seqbook.course.masters import strip_magics
 
 OUTPUT_LIMIT = 20_000  # characters of printed output kept for the feedback
 MESSAGE_LIMIT = 1_500  # characters kept of one error message
+
+
+@dataclasses.dataclass
+class Plan:
+    """What a student's process runs: the chapter's set-up, the submission's cells, and
+    which exercise it serves, with the chapter's other exercises from the book. Plain
+    data, so that it can be sent to a process started elsewhere (the zygote)."""
+
+    setup_code: str
+    cells: list  # (index, source) of the submission's exercise cells
+    exercise: str
+    others: tuple = ()  # the exercises bound to the book's answers after the cells ran
+    disable: bool = False  # make the book's function of this exercise unavailable
+    setup_seconds: float = 60.0
+    step_seconds: float = 15.0
+    ready_seq: int = 0  # the number of the report after the cells, drawn at each start
+
+    def as_data(self):
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    @classmethod
+    def from_data(cls, data):
+        plan = cls(**{field.name: data[field.name] for field in dataclasses.fields(cls)})
+        plan.cells = [(int(index), str(source)) for index, source in plan.cells]
+        plan.others = tuple(plan.others)
+        return plan
 
 
 class StepTimeout(BaseException):
@@ -234,15 +262,16 @@ def run(sock, plan, workdir, guard):
     if error:
         link.send(sock, plan.ready_seq, {"op": "ready", "setup_error": error})
         return
-    if plan.disabled is not None:
-        disable(plan.disabled, plan.exercise)
+    others = {name: book_answer(name) for name in plan.others}  # before the cells run
+    if plan.disable:
+        disable(book_answer(plan.exercise), plan.exercise)
     confined = guard()  # from here on, untrusted code runs
     errors = []
     for index, source in plan.cells:
         error = run_cell(source, env, f"<cell {index}>", plan.step_seconds)
         if error:
             errors.append([index, clean(error, workdir)])
-    env.update(plan.others)
+    env.update(others)
     function = env.get(plan.exercise)
     link.send(sock, plan.ready_seq, {
         "op": "ready", "confined": confined, "cell_errors": errors, "callable": callable(function),
