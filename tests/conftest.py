@@ -23,13 +23,18 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(path.stem for path in (ROOT / "solutions").glob("*.ipynb"))
 
 
-def book_extension(name):
-    """The Sphinx extension ``book/_ext/<name>.py``, loaded as a module (it is not part
-    of the package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
+def load_module(path):
+    """A Python file outside the package (a Sphinx extension, a tool), loaded as a module."""
+    path = pathlib.Path(path)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def book_extension(name):
+    """The Sphinx extension ``book/_ext/<name>.py``, loaded as a module."""
+    return load_module(ROOT / "book" / "_ext" / f"{name}.py")
 
 
 def reading_of(lab):

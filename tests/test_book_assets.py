@@ -1,7 +1,6 @@
 """book/_ext/offline_assets.py: the book serves MathJax and the widget JavaScript from its
 own static files by default, and from the public CDNs only when asked to."""
 
-import importlib.util
 import json
 import types
 
@@ -9,16 +8,13 @@ import pytest
 from ipywidgets._version import __html_manager_version__
 from sphinx.errors import ExtensionError
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, book_extension
 
 EXT = ROOT / "book" / "_ext"
 
 
 def load_offline_assets():
-    spec = importlib.util.spec_from_file_location("offline_assets", EXT / "offline_assets.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return book_extension("offline_assets")
 
 
 def config_like_the_book():

@@ -16,6 +16,7 @@ contract, tests/test_chapter_contract.py.
 
 import json
 import pathlib
+import re
 import shutil
 import urllib.request
 
@@ -146,6 +147,24 @@ def test_reference_solutions_stay_collapsed_until_asked_for(lab, browser, site):
         assert code_view.is_visible(), "clicking the summary does not reveal the solution"
         last_line = code.strip().splitlines()[-1].strip()
         assert last_line in code_view.inner_text(), "the revealed code is not the solution"
+    assert not visit.problems, "\n".join(visit.problems)
+    visit.close()
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_reading_answers_stay_collapsed_until_asked_for(reading, browser, site):
+    text = (ROOT / f"{reading}.md").read_text()
+    questions = re.findall(r"^\s*```\{answer\}", text.split("## Questions")[-1], re.M)
+    visit = browser_checks.PageVisit(browser, site, reading).open()
+    blocks = visit.page.locator("details.seqbook-answer")
+    assert blocks.count() == len(questions) > 0, "not one collapsed answer per question"
+    for index in range(blocks.count()):
+        block = blocks.nth(index)
+        assert block.get_attribute("open") is None, "an answer is open before a click"
+        answer = block.locator("p").first
+        assert not answer.is_visible(), "an answer shows before a click"
+        block.locator("summary").click()
+        assert answer.is_visible(), "clicking 'Show the answer' does not reveal it"
     assert not visit.problems, "\n".join(visit.problems)
     visit.close()
 

@@ -247,7 +247,22 @@ def check_reading(root, chapter):
         if not figure.startswith(("http:", "https:")) and not (path.parent / figure).exists():
             problems.append(f"{name} shows the figure {figure}, which does not exist: add "
                             f"book/{figure} or fix the path")
+    problems += unanswered_questions(name, text)
     return problems
+
+
+def unanswered_questions(name, text):
+    """Each numbered question of the reading's "## Questions" section needs its answer, a
+    ```{answer}``` block (book/_ext/reading_answers.py) inside the question's list item."""
+    section = re.search(r"^## Questions\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    if not section:
+        return []
+    items = re.split(r"^(?=\d+\. )", section.group(1), flags=re.M)[1:]
+    if not items:
+        return [f"{name}'s Questions section has no numbered questions ('1. ...')"]
+    return [f"{name}: question {item.split('.')[0]} has no answer: add a ```{{answer}} block "
+            "under it, indented into the list item (it shows collapsed on the page)"
+            for item in items if not re.search(r"^\s+[`:]{3,}\{answer\}", item, re.M)]
 
 
 def check_master(root, chapter):
@@ -738,6 +753,9 @@ BROKEN = {
     "no objectives": ("reading", lambda r: edit_text(r, READING, "{admonition} Learning",
                                                      "{admonition} Aims of"),
                       ["no learning objectives", "add"]),
+    "unanswered question": ("reading",
+                            lambda r: edit_text(r, READING, "```{answer}", "```{note}", 1),
+                            ["question 1 has no answer", "{answer}"]),
     "no key terms": ("reading", lambda r: edit_text(r, READING, "## Key terms", "## Words"),
                      ["no '## Key terms' section", "add it"]),
     "no numbered equation": ("reading", lambda r: edit_text(r, READING, "\\tag{", "\\label{"),

@@ -1,18 +1,14 @@
 """tools/run.py test installs Debian's Chromium for the browser tests only when it is
 missing, and tools/run.py book --cdn asks the book build for the CDN flavour."""
 
-import importlib.util
 import pathlib
 import subprocess
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_module
 
 
 def load_run():
-    spec = importlib.util.spec_from_file_location("run", ROOT / "tools" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "tools" / "run.py")
 
 
 def recorder(calls):

@@ -111,8 +111,21 @@ running mean
 
 ## Questions
 
+% Every question gets its answer in an {answer} block, shown collapsed on the page.
 1. Show that the update of equation (<<n>>.2) gives the mean of equation (<<n>>.1).
+
+   ```{answer}
+   % Write the answer here: two to six sentences, numbers only if the lab asserts them.
+   By induction on $t$: if $m_{t-1}$ is the mean of the first $t - 1$ inputs, the update
+   adds the new input's share, $(x_t - m_{t-1}) / t$, and gives the mean of the first $t$.
+   ```
+
 2. What would a running summary need in order to forget old inputs?
+
+   ```{answer}
+   A weight that shrinks old inputs, such as a fixed factor $\beta < 1$ per step (an
+   exponential moving average) or, better, a factor the network learns: a gate.
+   ```
 
 ## Further reading
 
@@ -334,32 +347,21 @@ def master_notebook(values):
 # The package: reference, checks and their tests
 # ---------------------------------------------------------------------------------------
 
-REFERENCE = '''\
+REFERENCE_HEADER = '''\
 """Chapter <<n>>'s equations in numpy (written by tools/new_chapter.py as an example).
 
 The lab uses these after its exercises, and the checks in seqbook/checks/<<topic>>.py
-take their right answers from them.
+take their right answers from them. Each exercise's answer is here, as the same code as
+its solution in the master (tests/test_one_source.py proves it).
 """
 
 import numpy as np
-
-
-def <<exercise>>(xs):
-    """The mean of the inputs read so far, at every step: equation (<<n>>.1).
-
-    The answer to the lab's exercise: tests/test_one_source.py proves that the master's
-    solution is this function.
-
-    Args:
-        xs: inputs, shape (B, T, D), batch first.
-
-    Returns:
-        The running means m_1, ..., m_T stacked along axis 1, shape (B, T, D): m_t is
-        the mean of the steps 1 to t of each sequence. xs itself is left unchanged.
-    """
-    steps_so_far = np.arange(1, xs.shape[1] + 1).reshape(1, -1, 1)
-    return np.cumsum(xs, axis=1) / steps_so_far
 '''
+
+# The package function is the master's solution, marker lines dropped: one source.
+REFERENCE = REFERENCE_HEADER + "\n\n" + "\n".join(
+    line for line in SOLUTION.splitlines()
+    if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")) + "\n"
 
 CHECKS = '''\
 """Checks for Chapter <<n>>'s exercises: <<exercise>>.

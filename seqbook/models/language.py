@@ -1,4 +1,5 @@
-"""Chapter 1's name generator: a next-character model, its training and sampling."""
+"""Chapter 1's name generator: a next-character model, its training and sampling; and
+Chapter 2's look at the gates of the same model with an LSTM, read along a name."""
 
 import numpy as np
 import torch
@@ -6,6 +7,7 @@ from torch import nn
 
 from seqbook.models.recurrent import make_recurrent
 from seqbook.models.training import fit
+from seqbook.reference import lstm_forward_trace, lstm_weights_from_torch
 from seqbook.tasks.names import END
 
 
@@ -81,3 +83,55 @@ def sample_names(model, vocab, count, seed=0, max_length=20, temperature=1.0):
             ids.append(next_id)
         names.append(vocab.decode(ids[1:]))
     return names
+
+
+# --- Chapter 2: the gates of a character LSTM, read along a name --------------------------
+
+def char_gate_trace(model, vocab, text):
+    """Every gate of a trained character LSTM along one text, by the book's numpy cell.
+
+    The text is read as the name model reads it: from zero states, the start symbol
+    :data:`~seqbook.tasks.names.END` first, then one one-hot character per step, through
+    :func:`seqbook.reference.lstm_forward_trace` with the model's own weights.
+
+    Args:
+        model: a :class:`CharModel` whose recurrent layer is a ``torch.nn.LSTM``.
+        vocab: the model's :class:`~seqbook.tasks.vocabulary.Vocabulary`.
+        text: a string of symbols in ``vocab``, e.g. a name.
+
+    Returns:
+        A dict: ``"symbols"``, the start symbol and the text's characters (a list of
+        length T = len(text) + 1), and the arrays of ``lstm_forward_trace``, each (T, H):
+        ``"input_gate"``, ``"forget_gate"``, ``"candidate"``, ``"output_gate"``,
+        ``"cell"`` and ``"hidden"``.
+    """
+    if not isinstance(model.recurrent, nn.LSTM):
+        raise TypeError("char_gate_trace needs a CharModel with cell='lstm'; got "
+                        f"{type(model.recurrent).__name__}.")
+    ids = [vocab.index[END]] + vocab.encode(text)
+    inputs = np.eye(model.vocab_size)[ids][None]  # (1, T, V), one-hot
+    zeros = np.zeros((1, model.recurrent.hidden_size))  # (1, H)
+    trace = lstm_forward_trace(inputs, zeros, zeros, **lstm_weights_from_torch(model.recurrent))
+    return {"symbols": [END, *text], **{name: value[0] for name, value in trace.items()}}
+
+
+def mean_gates_by_symbol(traces, gates=("input_gate", "forget_gate", "output_gate")):
+    """Each unit's gate values averaged over every step that reads a given symbol.
+
+    Args:
+        traces: dicts of :func:`char_gate_trace`, e.g. one per held-out name.
+        gates: which entries of the traces to average.
+
+    Returns:
+        ``(symbols, means)``: the symbols read at least once, sorted (the start symbol
+        :data:`~seqbook.tasks.names.END` sorts before the letters), and a dict from each
+        gate to an array (len(symbols), H) whose row k is the mean over the steps that read
+        ``symbols[k]``.
+    """
+    read = np.array([symbol for trace in traces for symbol in trace["symbols"]])
+    symbols = sorted(set(read.tolist()))
+    means = {}
+    for gate in gates:
+        values = np.concatenate([trace[gate] for trace in traces])  # (steps, H)
+        means[gate] = np.stack([values[read == symbol].mean(axis=0) for symbol in symbols])
+    return symbols, means

@@ -360,3 +360,33 @@ def operator_summary(counts, top=4):
         common = ", ".join(f"{name} x{count}" for name, count in computing.most_common(top))
         lines.append(f"nn.{cell.upper():4s} {sum(calls.values()):5d} calls; computing: {common}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# A test of the explanation: one sequence, where the fixed cost per call is nearly all
+# ---------------------------------------------------------------------------------------
+
+def time_fused_and_generic(batch=1, length=100, input_size=2, hidden_size=32, repeats=9,
+                           warmup=2, seed=0):
+    """Forward and backward times of ``torch.nn.LSTM`` on oneDNN, of the same LSTM with
+    oneDNN switched off, and of ``torch.nn.GRU``, measured in turn.
+
+    With a batch of one the arithmetic is tiny, so a module's time is mostly the fixed cost
+    of its operator calls: one fused oneDNN call each way for the LSTM, thousands of generic
+    calls for the GRU and for the LSTM without oneDNN (:func:`operator_calls`). The three
+    take turns in the same rounds, so a busy machine slows them alike; the fastest round of
+    each (``"min"``) is the one least disturbed.
+
+    Returns:
+        A dict with the keys ``"lstm"``, ``"lstm_generic"`` (oneDNN off) and ``"gru"``, each
+        ``{"median", "min", "times"}`` in seconds per sequence.
+    """
+    fns = torch_sequence_functions(batch, length, input_size, hidden_size, backward=True,
+                                   seed=seed)
+
+    def generic_lstm():
+        with onednn(False):
+            fns["lstm"]()
+
+    return time_in_turn({"lstm": fns["lstm"], "lstm_generic": generic_lstm, "gru": fns["gru"]},
+                        repeats, warmup)

@@ -4,6 +4,7 @@ and returns the numbers it drew, so tests can check what a reader would see."""
 import functools
 
 import numpy as np
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator
 
 from seqbook.models.reach import gradient_reach
@@ -247,13 +248,19 @@ def _token_label(token):
     return "␣" if token == " " else token
 
 
-def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=None):
+def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=None,
+                   words=False, xlabel="source", ylabel="output", write_weights=False):
     """A heat map of attention weights: one row per output token, one column per source token.
 
     Args:
         weights: array or tensor (L_out, S), row t the weights output token t gave the source.
         source_tokens, output_tokens: the S and L_out tokens (strings of one character, or
             symbols such as ``"<unk>"`` and ``"<eos>"``); a space is drawn as '␣'.
+        words: the tokens are words: every label is written in black, level, or slanted
+            when there are more than six source words, and the output axis makes room for
+            the longest word.
+        xlabel, ylabel: what the two axes are called.
+        write_weights: write each nonzero weight in its cell.
         step: an output row to outline; its most-attended source position(s) (all positions
             within 1e-6 of the row's maximum) are circled and their labels drawn in red.
         truth: an optional 0/1 matrix of the true alignment, (L, S) with L <= L_out (e.g.
@@ -280,17 +287,27 @@ def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=N
     ax.set_xticks([])
     ax.set_yticks([])
     below, left = ax.get_xaxis_transform(), ax.get_yaxis_transform()
-    source_labels = [ax.text(j, -0.02, _token_label(token), transform=below, ha="center",
-                             va="top", fontsize=9,
-                             rotation=90 if len(token) > 1 else 0,  # stand <unk> up
-                             color="tab:orange" if len(token) > 1 else "black")
-                     for j, token in enumerate(source_tokens)]
+    slanted = words and columns > 6  # many words: slant them so they do not overlap
+    if words:
+        styles = [{"rotation": 40 if slanted else 0, "color": "black",
+                   "ha": "right" if slanted else "center", "rotation_mode": "anchor"}
+                  for _ in source_tokens]
+        pad = 42 if slanted else 14
+        ylabel_pad = 8 + 5.5 * max(len(token) for token in output_tokens)
+    else:  # characters: stand a symbol such as <unk> up, in orange
+        styles = [{"rotation": 90 if len(token) > 1 else 0, "ha": "center",
+                   "color": "tab:orange" if len(token) > 1 else "black"}
+                  for token in source_tokens]
+        pad = 30 if any(len(token) > 1 for token in source_tokens) else 14
+        ylabel_pad = 24 if any(len(t) > 1 for t in output_tokens) else 12
+    source_labels = [ax.text(j, -0.02, _token_label(token), transform=below, va="top",
+                             fontsize=9, **style)
+                     for j, (token, style) in enumerate(zip(source_tokens, styles))]
     output_labels = [ax.text(-0.01, t, _token_label(token), transform=left, ha="right",
                              va="center", fontsize=9)
                      for t, token in enumerate(output_tokens)]
-    pad = 30 if any(len(token) > 1 for token in source_tokens) else 14
-    ax.set_xlabel("source (darker: more attention)", labelpad=pad)
-    ax.set_ylabel("output", labelpad=24 if any(len(t) > 1 for t in output_tokens) else 12)
+    ax.set_xlabel(f"{xlabel} (darker: more attention)", labelpad=pad)
+    ax.set_ylabel(ylabel, labelpad=ylabel_pad)
     argmax = weights.argmax(axis=1) if columns else np.zeros(rows, dtype=int)
     truth_cells = 0
     if truth is not None:
@@ -298,7 +315,7 @@ def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=N
         true_rows, true_columns = np.nonzero(truth)
         truth_cells = len(true_rows)
         ax.scatter(true_columns, true_rows, s=10, color="tab:orange", marker="o", zorder=3)
-        ax.set_xlabel("source (darker: more attention; orange dots: the true alignment)",
+        ax.set_xlabel(f"{xlabel} (darker: more attention; orange dots: the true alignment)",
                       labelpad=pad)
     attended = []
     if step is not None and 0 <= step < rows and columns:
@@ -315,6 +332,10 @@ def draw_alignment(ax, weights, source_tokens, output_tokens, step=None, truth=N
         output_labels[step].set_color("tab:red")
     ax.set_xlim(-0.5, columns - 0.5)  # the dots and circles must not widen the map
     ax.set_ylim(rows - 0.5, -0.5)
+    if write_weights:
+        for t, j in zip(*np.nonzero(weights)):
+            ax.text(j, t, f"{weights[t, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if weights[t, j] > 0.5 else "black")
     return {"weights": weights, "argmax": argmax, "step": step, "attended": attended,
             "truth_cells": truth_cells}
 
@@ -344,3 +365,145 @@ def draw_accuracy_by_length(ax, results, xlabel="source length (characters)",
     ax.legend(loc="lower left", fontsize=8)
     return {label: float(np.asarray(accuracies)[-1])
             for label, (_, accuracies) in results.items()}
+
+
+# --- Chapter 2: the gates of a character LSTM along names ---------------------------------
+
+def _symbol_label(symbol, start):
+    """How a symbol is written on an axis: the start symbol as '▸', letters as they are."""
+    return "▸" if symbol == start else symbol
+
+
+def draw_gates_along_names(axes, traces, gates=("input_gate", "forget_gate", "output_gate"),
+                           mark=None, start="."):
+    """Heat maps of a character LSTM's gates along a few names, read one after another.
+
+    Each name is its own run from zero states; its columns follow the previous name's,
+    after a thin white gap. One row per unit, one column per symbol read (the start symbol,
+    drawn as '▸', then the letters), colour from 0 (dark) to 1 (yellow).
+
+    Args:
+        axes: one matplotlib axis per gate, top to bottom.
+        traces: dicts of :func:`seqbook.models.language.char_gate_trace`, one per name.
+        gates: the entries of the traces to draw, one per axis.
+        mark: ``(gate, unit)`` or None: a red frame around that unit's row, labelled.
+        start: the start symbol, drawn as '▸'.
+
+    Returns:
+        A dict: ``"labels"``, the symbols under the columns ('' in the gaps), and for each
+        gate the array drawn, (H, columns), with NaN in the gaps.
+    """
+    H = traces[0][gates[0]].shape[1]
+    labels, blocks = [], {gate: [] for gate in gates}
+    for k, trace in enumerate(traces):
+        if k > 0:  # a gap between two names
+            labels.append("")
+            for gate in gates:
+                blocks[gate].append(np.full((1, H), np.nan))
+        labels += [_symbol_label(symbol, start) for symbol in trace["symbols"]]
+        for gate in gates:
+            blocks[gate].append(trace[gate])
+    shown = {"labels": labels}
+    for ax, gate in zip(axes, gates):
+        values = np.concatenate(blocks[gate]).T  # (H, columns)
+        image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                          interpolation="nearest")
+        ax.set_ylabel(f"{gate.replace('_', ' ')}\nunit", fontsize=8)
+        ax.set_yticks([])
+        ax.set_xticks(np.arange(len(labels)), labels, fontsize=8)
+        if mark is not None and mark[0] == gate:
+            ax.add_patch(Rectangle((-0.5, mark[1] - 0.5), len(labels), 1.0, fill=False,
+                                   edgecolor="tab:red", linewidth=1.0))
+            ax.set_yticks([mark[1]], [f"unit {mark[1]}"], color="tab:red", fontsize=8)
+        shown[gate] = values
+    axes[0].figure.colorbar(image, ax=list(axes), fraction=0.03, pad=0.02)
+    return shown
+
+
+def draw_gate_by_symbol(ax, symbols, values, highlight=(), title=None):
+    """Bars: one unit's mean gate value for each symbol read, sorted from low to high.
+
+    Args:
+        symbols: the symbols (e.g. letters), one per value.
+        values: the unit's mean gate value on each symbol.
+        highlight: symbols to draw in red (e.g. the vowels); the others are grey.
+
+    Returns:
+        A dict: ``"symbols"`` and ``"values"`` in the order drawn (ascending).
+    """
+    order = np.argsort(values, kind="stable")
+    drawn = [symbols[k] for k in order]
+    heights = np.asarray(values)[order]
+    colours = ["tab:red" if symbol in highlight else "0.6" for symbol in drawn]
+    ax.bar(np.arange(len(drawn)), heights, color=colours)
+    ax.set_xticks(np.arange(len(drawn)), drawn)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("mean gate value")
+    if title is not None:
+        ax.set_title(title)
+    return {"symbols": drawn, "values": heights}
+
+
+# The reading's two illustrations of attention: hand-made weights, not a trained model.
+# Each row is one output word (or, for the sentence, the word being read) and sums to one.
+_ILLUSTRATIONS = {
+    "translation": {
+        "title": "How are you → aap kaise ho",
+        "source_tokens": ["how", "are", "you"],
+        "output_tokens": ["aap", "kaise", "ho"],
+        "xlabel": "English source",
+        "ylabel": "Hindi output",
+        "weights": [[0.05, 0.05, 0.90],    # aap, "you": the last English word
+                    [0.85, 0.10, 0.05],    # kaise, "how"
+                    [0.10, 0.80, 0.10]],   # ho, "are"
+    },
+    "long_range": {
+        "title": "Who met a friend?",
+        "source_tokens": ["tom", "jogged", "along", "the", "river", "to", "the", "old",
+                          "bridge", "where", "he", "met", "a", "friend"],
+        "output_tokens": ["jogged", "bridge", "he", "met", "friend"],
+        "xlabel": "the same sentence, up to the word being read",
+        "ylabel": "word being read",
+        # A word looks only at itself and the words before it (zero after it).
+        "weights": [[0.70, 0.30] + [0.0] * 12,                              # jogged: who?
+                    [0.0, 0.45, 0.0, 0.0, 0.0, 0.15, 0.0, 0.10, 0.30] + [0.0] * 5,  # bridge
+                    [0.85] + [0.0] * 9 + [0.15, 0.0, 0.0, 0.0],            # he: tom
+                    [0.55] + [0.0] * 9 + [0.30, 0.15, 0.0, 0.0],           # met: who met?
+                    [0.0] * 11 + [0.60, 0.15, 0.25]],                       # friend: met
+    },
+}
+
+
+def illustrative_alignment(name):
+    """The hand-made attention weights of one of the reading's illustrations.
+
+    Args:
+        name: ``"translation"`` (*how are you* into Hindi, *aap kaise ho*) or
+            ``"long_range"`` (a sentence whose *he* and *met* point back to *Tom*).
+
+    Returns:
+        A dict: ``"weights"`` (L_out, S) with rows that sum to one, ``"source_tokens"``,
+        ``"output_tokens"``, ``"title"``, ``"xlabel"`` and ``"ylabel"``. The numbers are
+        chosen by hand to show what a heat map means; no model computed them.
+    """
+    example = dict(_ILLUSTRATIONS[name])
+    example["weights"] = np.array(example["weights"], dtype=float)
+    return example
+
+
+def draw_illustrative_alignment(ax, name):
+    """Draw one of :func:`illustrative_alignment`'s examples with :func:`draw_alignment`
+    (word labels, each weight written in its cell), titled as an illustration.
+
+    Returns:
+        What :func:`draw_alignment` returns, with ``"title"`` (the title drawn) and
+        ``"source_tokens"`` and ``"output_tokens"``.
+    """
+    example = illustrative_alignment(name)
+    drawn = draw_alignment(ax, example["weights"], example["source_tokens"],
+                           example["output_tokens"], words=True, xlabel=example["xlabel"],
+                           ylabel=example["ylabel"], write_weights=True)
+    title = f"{example['title']}\nan illustration: hand-made weights, not a trained model"
+    ax.set_title(title, fontsize=9)
+    return {**drawn, "title": title, "source_tokens": example["source_tokens"],
+            "output_tokens": example["output_tokens"]}

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from seqbook.course import bundles, dependencies, masters
-from tests.conftest import CHAPTERS, ROOT
+from tests.conftest import CHAPTERS, ROOT, load_module
 
 BY_NAME = {"import_module", "find_spec", "__import__"}  # importlib calls naming a module
 
@@ -151,10 +151,7 @@ def test_the_derived_lists_are_exactly_pyprojects(pyproject, bundle):
 
 
 def test_requirements_txt_is_generated_from_pyproject():
-    spec = importlib.util.spec_from_file_location("requirements_tool",
-                                                  ROOT / "tools" / "requirements.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_module(ROOT / "tools" / "requirements.py")
     assert (ROOT / "requirements.txt").read_text(encoding="utf-8") == tool.render(), (
         "requirements.txt is out of date with pyproject.toml: run python3 tools/requirements.py")
     with pytest.raises(ValueError, match="one quoted requirement per line"):

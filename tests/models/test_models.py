@@ -246,3 +246,55 @@ def test_steps_to_reach():
     history = {"steps": [0, 50, 100, 150], "test_mse": [1.0, 0.17, 0.01, 0.001]}
     assert models.steps_to_reach(history, 0.1 * tasks.ADDING_TRIVIAL_MSE) == 100
     assert models.steps_to_reach(history, 1e-6) is None
+
+
+# --- the gates of a character LSTM along a name (Chapter 2) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def char_lstm(vocab):
+    torch.manual_seed(0)
+    return models.CharModel(vocab_size=len(vocab), hidden_size=6, cell="lstm")
+
+
+def nn_one_hot(ids, size):
+    return torch.nn.functional.one_hot(ids, size).float()
+
+
+def test_char_gate_trace_is_the_torch_model_read_by_the_numpy_cell(char_lstm, vocab):
+    trace = models.language.char_gate_trace(char_lstm, vocab, "ada")
+    assert trace["symbols"] == [tasks.END, "a", "d", "a"]
+    for name in ("input_gate", "forget_gate", "candidate", "output_gate", "cell", "hidden"):
+        assert trace[name].shape == (4, 6)  # (T, H): the start symbol, then three letters
+    ids = torch.tensor([[vocab.index[tasks.END]] + vocab.encode("ada")])
+    with torch.no_grad():
+        hiddens, _ = char_lstm.recurrent(nn_one_hot(ids, len(vocab)))
+    np.testing.assert_allclose(trace["hidden"], hiddens[0].numpy(), atol=1e-6)
+    assert ((trace["forget_gate"] > 0) & (trace["forget_gate"] < 1)).all()
+
+
+def test_char_gate_trace_starts_every_text_the_same_way(char_lstm, vocab):
+    first = models.language.char_gate_trace(char_lstm, vocab, "bo")
+    second = models.language.char_gate_trace(char_lstm, vocab, "eve")
+    np.testing.assert_array_equal(first["input_gate"][0], second["input_gate"][0])
+
+
+def test_char_gate_trace_needs_an_lstm(vocab):
+    model = models.CharModel(vocab_size=len(vocab), hidden_size=4, cell="rnn")
+    with pytest.raises(TypeError, match="cell='lstm'"):
+        models.language.char_gate_trace(model, vocab, "ada")
+
+
+def test_mean_gates_by_symbol_averages_each_symbols_steps():
+    def trace(symbols, values):
+        values = np.asarray(values, dtype=float)[:, None] * np.ones((1, 2))  # (T, H = 2)
+        return {"symbols": symbols, "input_gate": values, "forget_gate": 1 - values}
+
+    traces = [trace([".", "a", "b"], [0.5, 0.2, 0.9]), trace([".", "b", "a", "a"],
+                                                             [0.5, 0.7, 0.4, 0.6])]
+    symbols, means = models.language.mean_gates_by_symbol(traces,
+                                                           gates=("input_gate", "forget_gate"))
+    assert symbols == [".", "a", "b"]
+    np.testing.assert_allclose(means["input_gate"][:, 0], [0.5, 0.4, 0.8])
+    np.testing.assert_allclose(means["forget_gate"][:, 1], [0.5, 0.6, 0.2])
+    assert means["input_gate"].shape == (3, 2)

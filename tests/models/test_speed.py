@@ -151,3 +151,14 @@ def test_numpy_cells_count_matches_flops_shapes():
 def test_seconds_per_tiny_call_is_small_and_positive():
     seconds = speed.seconds_per_tiny_call(calls=50, repeats=2)
     assert 0 < seconds < 0.01
+
+
+def test_time_fused_and_generic_times_three_variants_and_restores_onednn():
+    before = torch.backends.mkldnn.enabled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        timings = speed.time_fused_and_generic(batch=1, length=3, hidden_size=4, repeats=2,
+                                               warmup=1)
+    assert set(timings) == {"lstm", "lstm_generic", "gru"}
+    assert all(len(timing["times"]) == 2 and timing["min"] > 0 for timing in timings.values())
+    assert torch.backends.mkldnn.enabled == before

@@ -195,3 +195,32 @@ def test_draw_gate_trace_draws_three_heat_maps():
     assert all(len(ax.images) == 1 for ax in axes)
     assert all(len(ax.lines) == 2 for ax in axes)  # the two marked steps
     plt.close(figure)
+
+
+def _name_trace(symbols, H, rng):
+    gates = {name: rng.uniform(0, 1, size=(len(symbols), H))
+             for name in ("input_gate", "forget_gate", "output_gate")}
+    return {"symbols": symbols, **gates}
+
+
+def test_draw_gates_along_names_puts_the_names_side_by_side():
+    rng = np.random.default_rng(0)
+    traces = [_name_trace([".", "a", "l"], 5, rng), _name_trace([".", "b", "o", "b"], 5, rng)]
+    figure, axes = plt.subplots(3, 1)
+    shown = plots.draw_gates_along_names(axes, traces, mark=("forget_gate", 2))
+    assert shown["labels"] == ["▸", "a", "l", "", "▸", "b", "o", "b"]
+    assert shown["input_gate"].shape == (5, 8)  # units by columns, one gap column
+    assert np.isnan(shown["output_gate"][:, 3]).all()
+    np.testing.assert_array_equal(shown["forget_gate"][:, 4:], traces[1]["forget_gate"].T)
+    assert all(len(ax.images) == 1 for ax in axes)
+    assert len(axes[1].patches) == 1 and not axes[0].patches  # the frame, on its gate only
+    assert [label.get_text() for label in axes[1].get_yticklabels()] == ["unit 2"]
+    plt.close(figure)
+
+
+def test_draw_gate_by_symbol_sorts_and_highlights(ax):
+    drawn = plots.draw_gate_by_symbol(ax, ["b", "a", "c"], [0.9, 0.2, 0.5], highlight=("a",))
+    assert drawn["symbols"] == ["a", "c", "b"]
+    np.testing.assert_allclose(drawn["values"], [0.2, 0.5, 0.9])
+    colours = [bar.get_facecolor() for bar in ax.patches]
+    assert colours[0] != colours[1] and colours[1] == colours[2]  # only "a" highlighted
