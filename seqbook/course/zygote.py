@@ -9,15 +9,19 @@ book's package alone of the repository, and an empty ``/tmp``: the submissions, 
 masters, the instructor bundle and the gradebook are not there to be read. The student's
 processes keep the limits of ``seqbook.course.sandbox`` and ``syscalls`` too.
 
-A grader process asks for a student's process by sending the zygote a datagram carrying
-two sockets: the link its student's process will serve calls on, and a control socket,
-on which the grader sends the plan (``student.Plan``) and may ask for a kill, and the
-zygote reports the process's number and, once it has ended, its wait status.
+A grader process asks for a student's process by sending the zygote a datagram that
+carries the limits and two sockets: the link its student's process will serve calls on,
+and a control socket, on which the zygote reports the process's number and, once it has
+ended, its wait status, and the grader may ask for a kill. The grader sends the plan
+(``student.Plan``: the set-up and the submission's cells) on the link, to the new
+process itself: the zygote, which every student's process is a copy of, never holds a
+submission, and it holds no seed, no expected output and no other submission either.
 
 Where bubblewrap is missing or cannot run (no user namespaces), grading forks the
 students' processes from the grader as before and says so once.
 """
 
+import json
 import os
 import pathlib
 import select
@@ -36,9 +40,8 @@ from seqbook.course import link, sandbox
 ETC_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
              "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/fonts",
              "/etc/alternatives", "/etc/ssl/certs"]
-PLAN, KILL, STARTED, ENDED = 1, 2, 3, 4  # message numbers on a request's control socket
+PLAN, KILL, STARTED, ENDED = 1, 2, 3, 4  # message numbers (the plan's on the student's link)
 START_SECONDS = 120.0  # for the zygote to import torch and the chapters' modules
-NOTICE_GIVEN = []  # the one-time notice that the sandbox is off, once per process
 
 
 def bwrap_path():
@@ -130,20 +133,27 @@ class Zygote:
 
     def launch(self, plan, limits, denied):
         """A ``ZygoteStudent`` serving ``plan`` (in a grader process). The sandbox hides
-        the ``denied`` paths already; the book's package stays unreadable in it."""
+        the ``denied`` paths already; the book's package stays unreadable in it.
+
+        The zygote forks the process before the plan exists for it: the plan (the
+        submission's cells) goes straight to the new process on its own link, so the
+        zygote, which every student's process is forked from, never holds a submission.
+        """
         ours, theirs = link.pair()
         control, control_theirs = link.pair()
-        socket.send_fds(self.control, [b"start"], [theirs.fileno(), control_theirs.fileno()])
+        request = json.dumps({"timeout": limits.timeout, "memory_mb": limits.memory_mb})
+        socket.send_fds(self.control, [request.encode()],
+                        [theirs.fileno(), control_theirs.fileno()])
         theirs.close()
         control_theirs.close()
         deadline = time.monotonic() + 30
-        link.send(control, PLAN, {"plan": plan.as_data(), "timeout": limits.timeout,
-                                  "memory_mb": limits.memory_mb}, deadline)
         try:
             message, _ = link.receive(control, STARTED, deadline)
+            link.send(ours, PLAN, {"op": "plan", "plan": plan.as_data()}, deadline)
         except (link.LinkClosed, link.LinkTimeout):
             return ZygoteStudent(None, ours, control)  # reads as a process that ended
-        return ZygoteStudent(message.get("pid"), ours, control)
+        pid = message.get("pid")
+        return ZygoteStudent(pid if isinstance(pid, int) else None, ours, control)
 
 
 class ZygoteStudent:
@@ -177,8 +187,7 @@ def spawn(warm_code, log):
     """A starting ``Zygote`` for a batch, or None after saying (once) why there is none."""
     bwrap = bwrap_path()
     if bwrap is None:
-        notice(log, "bubblewrap is not installed (Debian: apt-get install bubblewrap; "
-                    "python3 tools/run.py installs it when it runs as root)")
+        notice(log, "bubblewrap is not installed: apt-get install bubblewrap")
         return None
     if not sys.platform.startswith("linux"):
         notice(log, "bubblewrap runs on Linux only")
@@ -203,11 +212,10 @@ def launcher(zygote, log):
 
 
 def notice(log, why):
-    """Say once per process that grading goes on without the operating-system sandbox."""
-    if not NOTICE_GIVEN:
-        NOTICE_GIVEN.append(why)
-        log(f"seqbook grade: the operating-system sandbox is off ({why}); grading goes on "
-            "with the process limits only (see the README, 'How grading works')")
+    """Say that grading goes on without the operating-system sandbox (``spawn`` and
+    ``launcher`` together say it at most once per batch)."""
+    log(f"seqbook grade: the operating-system sandbox is off ({why}); grading goes on "
+        "with the process limits only (see the README, 'How grading works')")
 
 
 # ---- inside the sandbox ----------------------------------------------------------------
@@ -215,6 +223,7 @@ def notice(log, why):
 def _warm(code):
     """Import what the chapters' set-up imports, and every module of the book."""
     import importlib
+    import inspect
     import pkgutil
 
     import matplotlib
@@ -228,6 +237,16 @@ def _warm(code):
     for module in pkgutil.walk_packages(seqbook.__path__, "seqbook."):
         if module.name != "seqbook.__main__":
             importlib.import_module(module.name)
+    from seqbook.course import answers
+
+    names = {name for module in list(sys.modules.values())  # look every answer up once
+             if getattr(module, "__name__", "").startswith(answers.PACKAGE_NAMES)
+             for name, value in vars(module).items() if inspect.isfunction(value)}
+    for name in sorted(names):
+        try:
+            answers.book_answer(name)
+        except answers.AnswerError:
+            pass
 
 
 class _Children:
@@ -252,30 +271,32 @@ class _Children:
         control.close()
 
 
-def _start_child(control, student_sock, children):
-    """Read a plan from ``control`` and fork the student's process for it, serving its
-    calls on ``student_sock``."""
-    from seqbook.course import answers, student
+def _student_body(sock, workdir, guard):
+    """What a student's process forked by the zygote runs: it reads its plan from the
+    grader, then runs it."""
+    from seqbook.course import student
 
+    request, _ = link.receive(sock, PLAN, time.monotonic() + 30)
+    student.run(sock, student.Plan.from_data(request["plan"]), workdir, guard)
+
+
+def _start_child(request, student_sock, control, children):
+    """Fork a student's process that serves its calls on ``student_sock``, with the
+    limits in ``request`` (JSON bytes); report its number on ``control``."""
     try:
-        request, _ = link.receive(control, PLAN, time.monotonic() + 30)
-        plan = student.Plan.from_data(request["plan"])
-        limits = sandbox.Limits(float(request["timeout"]), int(request["memory_mb"]))
-        for name in (plan.exercise, *plan.others):  # looked up here, before the fork
-            try:
-                answers.book_answer(name)
-            except answers.AnswerError:
-                pass
-    except (link.LinkClosed, link.LinkTimeout, KeyError, TypeError, ValueError):
-        import traceback; traceback.print_exc()
+        limits_data = json.loads(request)
+        limits = sandbox.Limits(float(limits_data["timeout"]), int(limits_data["memory_mb"]))
+    except (ValueError, KeyError, TypeError):
         control.close()
-        return
+        return None
     denied = [str(pathlib.Path(seqbook.__file__).resolve().parent)]
-    running = sandbox.start_student(
-        lambda sock, workdir, guard: student.run(sock, plan, workdir, guard), limits, denied,
-        sock=student_sock)
-    link.send(control, STARTED, {"op": "started", "pid": running.pid}, time.monotonic() + 5)
+    running = sandbox.start_student(_student_body, limits, denied, sock=student_sock)
     children.add(running.pid, control)
+    try:
+        link.send(control, STARTED, {"op": "started", "pid": running.pid},
+                  time.monotonic() + 5)
+    except (link.LinkClosed, link.LinkTimeout):
+        pass  # the grader has gone; the process is killed when its control closes
     return running
 
 
@@ -292,7 +313,7 @@ def serve(control):
         readable, _, _ = select.select(watched, [], [], 1.0)
         if control in readable:
             try:
-                data, fds, _, _ = socket.recv_fds(control, 64, 2)
+                data, fds, _, _ = socket.recv_fds(control, 256, 2)
             except OSError:
                 data, fds = b"", []
             if not data:
@@ -300,7 +321,7 @@ def serve(control):
             if len(fds) == 2:
                 student_sock = socket.socket(fileno=fds[0])
                 request_control = socket.socket(fileno=fds[1])
-                started = _start_child(request_control, student_sock, children)
+                started = _start_child(data, student_sock, request_control, children)
                 student_sock.close()
                 if started is not None:
                     running[started.pid] = started
@@ -346,6 +367,7 @@ def _reap(children, running):
 def main():
     """``python -m seqbook.course.zygote FD``, inside bubblewrap."""
     control = socket.socket(fileno=int(sys.argv[1]))
+    sandbox._prctl(sandbox.PR_SET_DUMPABLE, 0)  # students' processes cannot read each other
     request, _ = link.receive(control, 0)
     _warm(request["code"])
     link.send(control, 0, {"op": "ready"})
