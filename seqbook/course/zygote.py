@@ -311,6 +311,8 @@ def serve(control):
     while True:
         watched = [control, wake_read, *children.by_fd]
         readable, _, _ = select.select(watched, [], [], 1.0)
+        if wake_read in readable:  # a child ended (SIGCHLD): empty the pipe, reap below
+            os.read(wake_read, 4096)
         if control in readable:
             try:
                 data, fds, _, _ = socket.recv_fds(control, 256, 2)
