@@ -124,6 +124,7 @@ SUBMISSIONS = {  # label: (notebook, the honest score of each exercise)
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("label", SUBMISSIONS)
 def test_the_archive_grades_a_submission_on_gradescope_within_its_limits(archive, label,
                                                                          tmp_path):
@@ -142,6 +143,7 @@ def test_the_archive_grades_a_submission_on_gradescope_within_its_limits(archive
     assert seconds < SECONDS_LIMIT, f"{seconds:.1f} s"
 
 
+@pytest.mark.slow
 def test_results_hold_the_hidden_cases_only_in_the_tests_shown_after_publishing(archive,
                                                                                 tmp_path):
     results, _, _ = run_harness(archive, untouched_lesson(), tmp_path)
