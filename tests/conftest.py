@@ -79,6 +79,7 @@ def one_torch_thread():
 # wrong.
 SECONDS = {
     "tests/test_browser.py": 110,  # with the book build
+    "tests/test_book_pdf.py": 150,  # prints the whole book to PDF
     "tests/course/test_grading.py": 100,  # two otter runs
     "solutions/04a_seq2seq.ipynb": 87,
     "lessons/04b_attention.ipynb": 85,

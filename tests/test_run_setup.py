@@ -1,5 +1,6 @@
 """tools/run.py test installs Debian's Chromium for the browser tests only when it is
-missing, and tools/run.py book --cdn asks the book build for the CDN flavour."""
+missing, tools/run.py book --cdn asks the book build for the CDN flavour, and
+tools/run.py pdf builds the book first only when it is missing or stale."""
 
 import pathlib
 import subprocess
@@ -70,9 +71,10 @@ def test_without_root_a_missing_chromium_is_reported_not_installed(monkeypatch, 
     assert "chromium" in capsys.readouterr().out
 
 
-def test_book_cdn_sets_the_flavour_for_the_build(monkeypatch):
+def test_book_cdn_sets_the_flavour_for_the_build(monkeypatch, tmp_path):
     run = load_run()
     calls = []
+    monkeypatch.setattr(run, "BOOK_STAMP", tmp_path / ".seqbook-sources")
     monkeypatch.setattr(run.subprocess, "run", recorder(calls))
     run.build_book(["--cdn"])
     command, env = calls[0]
@@ -107,3 +109,50 @@ def test_fast_leaves_out_notebooks_slow_tests_and_chromium(monkeypatch):
     assert "--nbval" not in command and "--fast" not in command
     assert command[command.index("-m", 3) + 1] == "not slow"  # after python -m pytest
     assert command[-2:] == ["-k", "cells"]
+
+
+def fake_book(tmp_path):
+    for name in ("_config.yml", "_toc.yml"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n")
+    return tmp_path
+
+
+def pdf_calls(monkeypatch, tmp_path):
+    """tools/run.py pdf on a fake book under ``tmp_path``; returns its recorded commands."""
+    run = load_run()
+    root = fake_book(tmp_path)
+    calls = []
+    monkeypatch.setattr(run, "ROOT", root)
+    monkeypatch.setattr(run, "BOOK_STAMP", root / "_build" / "html" / ".seqbook-sources")
+    monkeypatch.setattr(run, "book_sources_digest",
+                        lambda cdn=False: load_run().book_sources_digest(cdn, root))
+    monkeypatch.setattr(run, "ensure_chromium", lambda: None)
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    return run, root, calls
+
+
+def test_pdf_builds_the_book_first_when_it_is_missing_or_stale(monkeypatch, tmp_path):
+    run, root, calls = pdf_calls(monkeypatch, tmp_path)
+    run.make_pdf([])
+    commands = [command for command, _ in calls]
+    assert pathlib.Path(commands[0][0]).name == "jupyter-book" and "--all" in commands[0]
+    assert commands[1][1].endswith("book_pdf.py")
+    calls.clear()
+    run.make_pdf([])
+    assert [command[1] for command, _ in calls] == [str(root / "tools" / "book_pdf.py")], (
+        "a book built from the sources as they are is not built again")
+    (root / "book" / "intro.md").write_text("# Intro, changed\n")
+    calls.clear()
+    run.make_pdf([])
+    assert pathlib.Path(calls[0][0][0]).name == "jupyter-book", "a changed source rebuilds"
+
+
+def test_pdf_rebuilds_a_book_built_in_the_cdn_flavour(monkeypatch, tmp_path):
+    run, root, calls = pdf_calls(monkeypatch, tmp_path)
+    run.build_book(["--cdn"])
+    calls.clear()
+    run.make_pdf([])
+    assert pathlib.Path(calls[0][0][0]).name == "jupyter-book", (
+        "the PDF is printed from the offline book, which needs no network")

@@ -1,7 +1,11 @@
-"""The book's two everyday commands, on any machine with Python 3.11+.
+"""The book's everyday commands, on any machine with Python 3.11+.
 
     python3 tools/run.py book    build the HTML book into _build/html
     python3 tools/run.py book --cdn   the same, loading MathJax and widgets from CDNs
+    python3 tools/run.py pdf     the whole book as one PDF, _build/pdf/seqbook.pdf (also
+                                 copied into _build/html), printed by Debian's Chromium;
+                                 builds the book first when _build/html is missing or
+                                 older than its sources (tools/book_pdf.py)
     python3 tools/run.py test    run every test (unit, notebooks, grading, book, browser)
     python3 tools/run.py test --fast   the quick tier: every test not marked slow, so no
                                  notebooks (nbval), no book build or browser, no otter run
@@ -57,17 +61,58 @@ def ensure_environment():
     STAMP.write_text(wanted)
 
 
+# What the HTML book is built from; a digest of it is kept beside the built book, so that
+# tools/run.py pdf can tell whether _build/html is older than its sources.
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "lessons", "solutions")
+BOOK_STAMP = ROOT / "_build" / "html" / ".seqbook-sources"
+
+
+def book_sources_digest(cdn=False, root=ROOT):
+    digest = hashlib.sha256(b"cdn" if cdn else b"offline")
+    for name in BOOK_SOURCES:
+        path = root / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(root).as_posix().encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 def build_book(extra=()):
     env = dict(os.environ)
-    if "--cdn" in extra:
+    cdn = "--cdn" in extra
+    if cdn:
         extra = [arg for arg in extra if arg != "--cdn"]
         env["SEQBOOK_BOOK_CDN"] = "1"  # read by book/_ext/offline_assets.py
+    sources = book_sources_digest(cdn)
     command = [PYTHON.parent / "jupyter-book", "build", ".", "-W", "-n", "--keep-going",
                *extra]
     result = subprocess.run(command, cwd=ROOT, env=env)
     if result.returncode == 0:
+        if "--path-output" not in extra:
+            BOOK_STAMP.parent.mkdir(parents=True, exist_ok=True)
+            BOOK_STAMP.write_text(sources)
         print(f"\nThe book is at {ROOT / '_build' / 'html' / 'index.html'}")
     return result.returncode
+
+
+def book_is_current():
+    """True when _build/html was built (offline flavour) from the sources as they are."""
+    return BOOK_STAMP.exists() and BOOK_STAMP.read_text() == book_sources_digest()
+
+
+def make_pdf(extra=()):
+    """Build the book if it is missing or stale (every page, so that a change to the
+    book's extensions or styles reaches every page), then print it to one PDF."""
+    ensure_chromium()
+    if not book_is_current():
+        print("_build/html is missing or older than its sources: building the book first ...",
+              flush=True)
+        code = build_book(["--all"])
+        if code != 0:
+            return code
+    return subprocess.run([PYTHON, ROOT / "tools" / "book_pdf.py", *extra], cwd=ROOT).returncode
 
 
 # nbval re-executes every notebook in lessons/ and solutions/ and compares its outputs
@@ -94,8 +139,8 @@ def ensure_debian_package(path, package, why):
 
 
 def ensure_chromium():
-    """Install Debian's Chromium for tests/test_browser.py when it is missing."""
-    ensure_debian_package(CHROMIUM, "chromium", "the browser tests will fail")
+    """Install Debian's Chromium (tests/test_browser.py, the PDF) when it is missing."""
+    ensure_debian_package(CHROMIUM, "chromium", "the browser tests and the PDF will fail")
 
 
 def ensure_bubblewrap():
@@ -147,12 +192,14 @@ def run_tests(extra=()):
 
 
 def main(argv):
-    if not argv or argv[0] not in ("book", "test"):
+    if not argv or argv[0] not in ("book", "pdf", "test"):
         print(__doc__)
         return 2
     ensure_environment()
     if argv[0] == "book":
         return build_book(argv[1:])
+    if argv[0] == "pdf":
+        return make_pdf(argv[1:])
     return run_tests(argv[1:])
 
 
