@@ -474,9 +474,10 @@
           ],
         });
         const at = Math.min(50, lags.length - 1);
+        const size = (value) => (value >= 0.01 && value < 1000 ? value.toPrecision(2)
+                                                                : value.toExponential(1));
         seqbook.core.caption(figure, `${at} steps back the LSTM's gradient is ` +
-          `${lstmRatio[at].toExponential(1)} of its size at lag 0 (the RNN's: ` +
-          `${rnnRatio[at].toExponential(1)})`);
+          `${size(lstmRatio[at])} times its size at lag 0 (the RNN's: ${size(rnnRatio[at])})`);
         return { rnn_ratio: rnnRatio, lstm_ratio: lstmRatio, forget_bias: forgetBias };
       },
     });
