@@ -404,6 +404,9 @@ def check_explorers(page, notebook_path, budget_ms=100):
         if root.get_attribute("data-mounted") != "yes" or not root.get_attribute("data-redraws"):
             problems.append(f"the {kind} explorer never started: {root.inner_text()[:80]!r}")
             continue
+        # an explorer may precompute in the background (data-busy) so that a move only draws
+        root.evaluate("root => new Promise(done => { const wait = () => root.dataset.busy ? "
+                      "setTimeout(wait, 50) : done(); wait(); })")
         for moved in root.evaluate(MOVE_EVERY_CONTROL):
             if moved["options"] == 1:
                 continue  # a drop-down with one choice cannot move

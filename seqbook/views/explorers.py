@@ -13,12 +13,11 @@ import io
 
 import ipywidgets as widgets
 import numpy as np
-import torch
 from IPython.display import display
 from matplotlib.figure import Figure
 
 from seqbook import reference
-from seqbook.models import seq2seq
+from seqbook.models import reach, seq2seq
 from seqbook.tasks import tokenize
 from seqbook.views import live, plots
 
@@ -102,77 +101,93 @@ def _unit_slider(value, description, low=0.0, high=1.0):
                                description=description)
 
 
+def _float32_list(array):
+    """A float32 array as nested lists of the shortest decimals that read back as the same
+    float32 numbers (the JavaScript applies Math.fround): about half the JSON of doubles."""
+    array = np.asarray(array, dtype=np.float32)
+    if array.ndim == 0:
+        return float(str(array))
+    return [_float32_list(item) for item in array]
+
+
 def gate_explorer(forget_gate=1.0, input_gate=0.0, output_gate=1.0, candidate=0.8,
                   cell0=1.0, steps=12):
-    """Hold an LSTM unit's gates at values of your choice and watch c_t and h_t (2.3)."""
-    controls = {
-        "forget_gate": _unit_slider(forget_gate, "forget f"),
-        "input_gate": _unit_slider(input_gate, "input i"),
-        "output_gate": _unit_slider(output_gate, "output o"),
-        "candidate": _unit_slider(candidate, "candidate g", -1.0, 1.0),
-        "cell0": _unit_slider(cell0, "start c_0", -2.0, 2.0),
-        "steps": widgets.IntSlider(value=steps, min=1, max=40, description="steps"),
-    }
+    """Hold an LSTM unit's gates at values of your choice and watch c_t and h_t (2.3).
 
-    def draw(figure, **values):
-        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
-        return plots.draw_gate_drive(figure.add_subplot(1, 1, 1), **values)
+    Computed in the reader's browser (``seqbook/views/js/lstm.js``)."""
+    config = {"forget_gate": forget_gate, "input_gate": input_gate,
+              "output_gate": output_gate, "candidate": candidate, "cell0": cell0,
+              "steps": steps}
+    return live.LiveExplorer("gate_drive", "Driving the gates by hand", list(config), config,
+                             scripts=["lstm.js"])
 
-    return Explorer("Driving the gates by hand", controls, draw)
+
+def _recurrent_weights(module):
+    """A fresh torch RNN's or LSTM's float32-born weights and summed biases, for JSON."""
+    return {"W_x": _float32_list(module.weight_ih_l0.detach().numpy()),
+            "W_h": _float32_list(module.weight_hh_l0.detach().numpy()),
+            "b": (module.bias_ih_l0 + module.bias_hh_l0).detach().numpy()}
 
 
 def memory_explorer(forget_bias=0.0, length=100):
-    """How far back a fresh LSTM's gradient reaches as its forget-gate bias moves (2.5)."""
-    controls = {
-        "forget_bias": widgets.FloatSlider(value=forget_bias, min=-3.0, max=6.0, step=0.5,
-                                           description="forget bias"),
+    """How far back a fresh LSTM's gradient reaches as its forget-gate bias moves (2.5).
+
+    The browser computes what :func:`seqbook.models.gradient_reach` computes with torch's
+    autograd (``seqbook/views/js/lstm.js``): the modules' initial weights (torch's default
+    initialisation, seed 0), the 16 adding-problem sequences and the random direction u
+    travel in the config."""
+    if not -3.0 <= forget_bias <= 6.0:
+        raise ValueError(f"forget_bias must be in [-3, 6], the slider's range; got {forget_bias}")
+    inputs = reach.reach_inputs(length=length)
+    hidden_size = 32
+    config = {
+        "forget_bias": forget_bias,
+        "lstm": _recurrent_weights(reach.fresh_recurrent("lstm", hidden_size)),
+        "rnn": _recurrent_weights(reach.fresh_recurrent("rnn", hidden_size)),
+        "inputs": _float32_list(inputs.numpy()),
+        "direction": reach.unit_direction(hidden_size, seed=0).numpy(),
     }
+    return live.LiveExplorer("gradient_reach", "The forget-gate bias and the gradient's reach",
+                             ["forget_bias"], config, scripts=["lstm.js"])
 
-    def draw(figure, forget_bias):
-        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
-        return plots.draw_gradient_reach(figure.add_subplot(1, 1, 1), [forget_bias], length)
 
-    return Explorer("The forget-gate bias and the gradient's reach", controls, draw)
+SEEDS = 21  # the trained-gates explorer's values seeds 0 ... 20
 
 
 def trained_gates_explorer(model, length=100, first=10, second=70, seed=0):
     """Look inside a trained adding-problem LSTM: its gates on a sequence you choose.
 
+    Computed in the reader's browser (``seqbook/views/js/lstm.js``) from the model's
+    weights. JavaScript cannot reproduce numpy's generator, so the values of each seed,
+    ``np.random.default_rng(seed).uniform(0, 1, size=length)`` for seeds 0 ... 20, are
+    drawn here and travel in the config.
+
     Args:
         model: a :class:`seqbook.models.SequenceRegressor` whose ``recurrent`` is a
             ``torch.nn.LSTM`` reading (value, marker) pairs.
         length: the sequence length T. ``first`` (in the first half) and ``second`` (in
-            the second half) are the marked steps; ``seed`` draws the values.
+            the second half) are the marked steps; ``seed`` (0 ... 20) draws the values.
     """
-    weights = reference.lstm_weights_from_torch(model.recurrent)
-    hidden_size = model.recurrent.hidden_size
     half = length // 2
-    controls = {
-        "first": widgets.IntSlider(value=first, min=0, max=half - 1, description="1st mark"),
-        "second": widgets.IntSlider(value=second, min=half, max=length - 1,
-                                    description="2nd mark"),
-        "seed": widgets.IntSlider(value=seed, min=0, max=20, description="values seed"),
+    for name, value, low, high in (("first", first, 0, half - 1),
+                                   ("second", second, half, length - 1),
+                                   ("seed", seed, 0, SEEDS - 1)):
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be in [{low}, {high}] for length {length}; "
+                             f"got {value}")
+    weights = reference.lstm_weights_from_torch(model.recurrent)
+    config = {
+        "W_x": _float32_list(model.recurrent.weight_ih_l0.detach().numpy()),
+        "W_h": _float32_list(model.recurrent.weight_hh_l0.detach().numpy()),
+        "b": weights["b"],
+        "readout_weight": _float32_list(model.readout.weight.detach().numpy()[0]),
+        "readout_bias": _float32_list(model.readout.bias.detach().numpy()[0]),
+        "values_by_seed": [np.random.default_rng(k).uniform(0.0, 1.0, size=length)
+                           for k in range(SEEDS)],
+        "first": first, "second": second, "seed": seed,
     }
-
-    def draw(figure, first, second, seed):
-        values = np.random.default_rng(seed).uniform(0.0, 1.0, size=length)
-        markers = np.zeros(length)
-        markers[[first, second]] = 1.0
-        xs = np.stack([values, markers], axis=1)[None]  # (1, T, 2)
-        zeros = np.zeros((1, hidden_size))
-        trace = reference.lstm_forward_trace(xs, zeros, zeros, **weights)
-        with torch.no_grad():
-            prediction = model(torch.as_tensor(xs, dtype=torch.float32)).item()
-        target = values[first] + values[second]
-        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, hspace=0.25)
-        axes = figure.subplots(3, 1, sharex=True)
-        shown = plots.draw_gate_trace(axes, trace, marked=(first, second))
-        axes[0].set_title(f"marked values {values[first]:.2f} + {values[second]:.2f} = "
-                          f"{target:.2f}; the LSTM answers {prediction:.2f}")
-        shown.update(prediction=prediction, target=target)
-        return shown
-
-    return Explorer("Inside a trained LSTM", controls, draw, figsize=(8, 5))
+    return live.LiveExplorer("trained_gates", "Inside a trained LSTM",
+                             ["first", "second", "seed"], config, scripts=["lstm.js"])
 
 
 def gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0):
