@@ -223,7 +223,6 @@ def notice(log, why):
 def _warm(code):
     """Import what the chapters' set-up imports, and every module of the book."""
     import importlib
-    import inspect
     import pkgutil
 
     import matplotlib
@@ -237,16 +236,6 @@ def _warm(code):
     for module in pkgutil.walk_packages(seqbook.__path__, "seqbook."):
         if module.name != "seqbook.__main__":
             importlib.import_module(module.name)
-    from seqbook.course import answers
-
-    names = {name for module in list(sys.modules.values())  # look every answer up once
-             if getattr(module, "__name__", "").startswith(answers.PACKAGE_NAMES)
-             for name, value in vars(module).items() if inspect.isfunction(value)}
-    for name in sorted(names):
-        try:
-            answers.book_answer(name)
-        except answers.AnswerError:
-            pass
 
 
 class _Children:
