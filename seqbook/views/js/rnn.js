@@ -1,11 +1,12 @@
-// Chapter 1's explorers: repeated squashing (section 1.3). The math mirrors
-// seqbook.reference.rnn; tests/js compares the two under Node.
+// Chapter 1's explorers: repeated squashing (section 1.3) and vanishing and exploding
+// gradients with clipping (sections 1.5 and 1.6). The math mirrors seqbook.reference.rnn
+// and seqbook.reference.gradients; tests/js compares the two under Node.
 
 (function (global) {
   "use strict";
   const seqbook = global.seqbook;
   if (seqbook.rnn) return;
-  const { colours } = seqbook.core;
+  const { colours, linalg } = seqbook.core;
 
   /** v_0 ... v_steps of v_k = factor * v_{k-1}, or tanh of it when squash
    * (seqbook.reference.repeated_multiply). */
@@ -51,5 +52,107 @@
     });
   });
 
-  seqbook.rnn = { repeatedMultiply };
+  /** One step of the tanh RNN for one example, equation (1.1):
+   * h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h) (seqbook.reference.rnn_cell_forward). */
+  function rnnCellForward(x, hiddenPrev, W_xh, W_hh, b_h) {
+    return linalg.tanh(linalg.add(linalg.matvec(W_xh, x), linalg.matvec(W_hh, hiddenPrev), b_h));
+  }
+
+  /**
+   * seqbook.reference.gradient_norm_by_lag on the draws it makes (gradient_demo_draws:
+   * {W_xh, b_h, orthogonal, xs, d_last}), with W_hh = scale * orthogonal: each example's
+   * hidden states, its gradient carried back through time (equation (1.9)), and
+   * dL/dW_hh summed over the steps (equation (1.6)).
+   * Returns {ratio: lags 0 ... T, the geometric mean over the batch of
+   * ||dL/dh_{T-k}|| / ||dL/dh_T||, weightGradientNorm: ||dL/dW_hh||}.
+   */
+  function gradientNormByLag(draws, scale) {
+    const W_hh = draws.orthogonal.map((row) => row.map((value) => scale * value));
+    const hiddenSize = W_hh.length;
+    const steps = draws.xs[0].length;
+    const logNorms = new Array(steps + 1).fill(0); // summed over the batch
+    const dW_hh = W_hh.map((row) => row.map(() => 0));
+    draws.xs.forEach((xs, b) => {
+      const hiddens = [linalg.zeros(hiddenSize)]; // h_0 ... h_T
+      for (const x of xs) hiddens.push(rnnCellForward(x, hiddens[hiddens.length - 1], draws.W_xh, W_hh, draws.b_h));
+      let grad = draws.d_last[b]; // dL/dh_T
+      logNorms[0] += Math.log(Math.max(linalg.norm(grad), 1e-300));
+      for (let t = steps; t >= 1; t--) {
+        const dPre = linalg.mul(grad, hiddens[t].map((h) => 1.0 - h ** 2)); // through tanh
+        const previous = hiddens[t - 1];
+        for (let i = 0; i < hiddenSize; i++) {
+          for (let j = 0; j < hiddenSize; j++) dW_hh[i][j] += dPre[i] * previous[j];
+        }
+        grad = linalg.matTvec(W_hh, dPre); // dL/dh_{t-1}
+        logNorms[steps - t + 1] += Math.log(Math.max(linalg.norm(grad), 1e-300));
+      }
+    });
+    const ratio = logNorms.map((sum) => Math.exp(sum / draws.xs.length));
+    const weightGradientNorm = Math.sqrt(dW_hh.flat().reduce((sum, value) => sum + value ** 2, 0));
+    return { ratio, weightGradientNorm };
+  }
+
+  /** The update's size before and after clipping its norm to threshold (Algorithm 1). */
+  function clippedSize(norm, clip, threshold) {
+    return clip ? Math.min(norm, threshold) : norm;
+  }
+
+  function unpackDraws(packed) {
+    const draws = {};
+    for (const [name, array] of Object.entries(packed)) draws[name] = seqbook.core.unpack(array);
+    return draws;
+  }
+
+  seqbook.core.register("gradient", (root, config) => {
+    const draws = unpackDraws(config.draws);
+    const references = config.reference_scales.map((scale) => ({
+      scale, ratio: gradientNormByLag(draws, scale).ratio,
+    }));
+    const steps = draws.xs[0].length;
+    seqbook.core.explorer(root, {
+      title: "Vanishing and exploding gradients",
+      controls: [
+        { kind: "slider", name: "scale", label: "scale of W_hh", min: 0.5, max: 2.5, step: 0.05, value: config.scale },
+        { kind: "checkbox", name: "clip", label: "clip the update", value: config.clip },
+        { kind: "slider", name: "threshold", label: "threshold", min: 0.1, max: 1000, log: true, value: config.threshold },
+      ],
+      draw({ scale, clip, threshold }, figure) {
+        const { ratio, weightGradientNorm } = gradientNormByLag(draws, scale);
+        const after = clippedSize(weightGradientNorm, clip, threshold);
+        figure.classList.add("seqbook-side-by-side");
+        const left = seqbook.core.element("div", { style: "flex: 2 1 380px; min-width: 0" });
+        const right = seqbook.core.element("div", { style: "flex: 1 1 220px; min-width: 0" });
+        figure.append(left, right);
+        const lags = ratio.map((_, k) => k);
+        const faint = references.filter((curve) => Math.abs(curve.scale - scale) > 1e-9)
+          .map((curve) => ({ x: lags, y: curve.ratio, colour: colours.gray, opacity: 0.4, width: 1,
+                             label: `scale ${curve.scale} (for reference)` }));
+        seqbook.core.lineChart(left, {
+          width: 480, height: 320, title: "Gradient through time",
+          x: { label: "lag k (steps back from the end)", min: 0, max: steps },
+          y: { label: "gradient size, relative to lag 0", scale: "log", min: 1e-12, max: 1e8 },
+          series: [
+            { x: [0, steps], y: [1, 1], colour: "#000", width: 0.8, dash: "5 3" },
+            ...faint,
+            { x: lags, y: ratio, colour: ratio[steps] > 1 ? colours.red : colours.blue, width: 2.5,
+              label: `largest singular value of W_hh = ${scale.toFixed(2)}` },
+          ],
+        });
+        seqbook.core.barChart(right, {
+          width: 260, height: 320, title: "Size of the update step",
+          labels: ["before clipping", clip ? "after clipping" : "no clipping"],
+          values: [weightGradientNorm, after], colours: [colours.gray, colours.green],
+          y: { label: "‖dL/dW_hh‖", scale: "log", min: 1e-2, max: 1e6 },
+        });
+        const factor = threshold / weightGradientNorm;
+        const caption = seqbook.core.caption(figure, `‖dL/dW_hh‖ = ${weightGradientNorm.toPrecision(3)}; threshold ` +
+          `${Number(threshold.toPrecision(3))}: ` + (factor >= 1 ? "under the threshold, clipping changes nothing"
+            : `clipping would scale the update by ${factor.toPrecision(2)}` + (clip ? " (clipped)" : " (clipping is off)")));
+        caption.style.flexBasis = "100%";
+        return { ratio, weight_gradient_norm: weightGradientNorm, before: weightGradientNorm, after };
+      },
+    });
+  });
+
+  seqbook.rnn = { repeatedMultiply, rnnCellForward, gradientNormByLag, clippedSize };
 })(typeof globalThis !== "undefined" ? globalThis : window);
