@@ -421,8 +421,10 @@
     const [y0, y1] = [transform(y.scale, y.min), transform(y.scale, y.max)];
     const py = (value) => margin.top + (1 - (transform(y.scale, Math.min(Math.max(value, y.min), y.max)) - y0) / (y1 - y0)) * plotHeight;
     const axis = svgNode("g", { "font-size": 11, fill: "#333" });
+    const grid = svgNode("g"); // drawn first, so the bars cover it
+    svg.appendChild(grid);
     for (const value of ticks(y.scale, y.min, y.max)) {
-      axis.appendChild(svgNode("line", { x1: margin.left, x2: margin.left + plotWidth, y1: py(value), y2: py(value), stroke: "#ddd" }));
+      grid.appendChild(svgNode("line", { x1: margin.left, x2: margin.left + plotWidth, y1: py(value), y2: py(value), stroke: "#ddd" }));
       axis.appendChild(svgNode("text", { x: margin.left - 6, y: py(value) + 4, "text-anchor": "end" }, tickLabel(y.scale, value)));
     }
     const slot = plotWidth / options.values.length;

@@ -75,7 +75,9 @@
       ],
       draw({ input_size: D, hidden_size: H }, figure) {
         const counts = parameterCounts(D, H);
-        seqbook.core.barChart(figure, {
+        const chart = seqbook.core.element("div", { style: "max-width: 560px" }); // not blown up on a wide page
+        figure.appendChild(chart);
+        seqbook.core.barChart(chart, {
           width: 480, height: 300,
           title: `one layer, input size D = ${D}, hidden size H = ${H}`,
           labels: ["RNN", "GRU", "LSTM"], values: [counts.rnn, counts.gru, counts.lstm],

@@ -67,29 +67,54 @@
    * ||dL/dh_{T-k}|| / ||dL/dh_T||, weightGradientNorm: ||dL/dW_hh||}.
    */
   function gradientNormByLag(draws, scale) {
-    const W_hh = draws.orthogonal.map((row) => row.map((value) => scale * value));
-    const hiddenSize = W_hh.length;
-    const steps = draws.xs[0].length;
-    const logNorms = new Array(steps + 1).fill(0); // summed over the batch
-    const dW_hh = W_hh.map((row) => row.map(() => 0));
-    draws.xs.forEach((xs, b) => {
-      const hiddens = [linalg.zeros(hiddenSize)]; // h_0 ... h_T
-      for (const x of xs) hiddens.push(rnnCellForward(x, hiddens[hiddens.length - 1], draws.W_xh, W_hh, draws.b_h));
-      let grad = draws.d_last[b]; // dL/dh_T
-      logNorms[0] += Math.log(Math.max(linalg.norm(grad), 1e-300));
-      for (let t = steps; t >= 1; t--) {
-        const dPre = linalg.mul(grad, hiddens[t].map((h) => 1.0 - h ** 2)); // through tanh
-        const previous = hiddens[t - 1];
-        for (let i = 0; i < hiddenSize; i++) {
-          for (let j = 0; j < hiddenSize; j++) dW_hh[i][j] += dPre[i] * previous[j];
+    // Plain loops over typed arrays: the explorer redraws this at every move of the slider
+    // (16 examples x 50 steps x three 32 x 32 products), well inside the 100 ms budget.
+    const { b_h, xs, d_last } = draws;
+    const H = draws.orthogonal.length;
+    const D = draws.W_xh[0].length;
+    const W_hh = Float64Array.from(draws.orthogonal.flat(), (value) => scale * value); // row-major
+    const W_xh = Float64Array.from(draws.W_xh.flat());
+    const steps = xs[0].length;
+    const logNorms = new Float64Array(steps + 1); // summed over the batch
+    const dW_hh = new Float64Array(H * H);
+    const logNorm = (v) => Math.log(Math.max(Math.sqrt(v.reduce((sum, x) => sum + x * x, 0)), 1e-300));
+    for (let b = 0; b < xs.length; b++) {
+      const hiddens = [new Float64Array(H)]; // h_0 ... h_T
+      for (let t = 0; t < steps; t++) { // equation (1.1)
+        const x = xs[b][t];
+        const previous = hiddens[t];
+        const hidden = new Float64Array(H);
+        for (let i = 0; i < H; i++) {
+          let fromInput = 0;
+          for (let j = 0; j < D; j++) fromInput += W_xh[i * D + j] * x[j];
+          let fromHidden = 0;
+          for (let j = 0; j < H; j++) fromHidden += W_hh[i * H + j] * previous[j];
+          hidden[i] = Math.tanh(fromInput + fromHidden + b_h[i]);
         }
-        grad = linalg.matTvec(W_hh, dPre); // dL/dh_{t-1}
-        logNorms[steps - t + 1] += Math.log(Math.max(linalg.norm(grad), 1e-300));
+        hiddens.push(hidden);
       }
-    });
-    const ratio = logNorms.map((sum) => Math.exp(sum / draws.xs.length));
-    const weightGradientNorm = Math.sqrt(dW_hh.flat().reduce((sum, value) => sum + value ** 2, 0));
-    return { ratio, weightGradientNorm };
+      let grad = Float64Array.from(d_last[b]); // dL/dh_T
+      logNorms[0] += logNorm(grad);
+      const dPre = new Float64Array(H);
+      for (let t = steps; t >= 1; t--) { // equation (1.9), one Jacobian per step
+        const hidden = hiddens[t];
+        const previous = hiddens[t - 1];
+        for (let i = 0; i < H; i++) dPre[i] = grad[i] * (1.0 - hidden[i] * hidden[i]); // tanh'
+        for (let i = 0; i < H; i++) { // equation (1.6): dL/dW_hh += dPre h_{t-1}^T
+          for (let j = 0; j < H; j++) dW_hh[i * H + j] += dPre[i] * previous[j];
+        }
+        const next = new Float64Array(H); // dL/dh_{t-1} = W_hh^T dPre
+        for (let i = 0; i < H; i++) {
+          for (let j = 0; j < H; j++) next[j] += W_hh[i * H + j] * dPre[i];
+        }
+        grad = next;
+        logNorms[steps - t + 1] += logNorm(grad);
+      }
+    }
+    const ratio = Array.from(logNorms, (sum) => Math.exp(sum / xs.length));
+    let squares = 0;
+    for (const value of dW_hh) squares += value * value;
+    return { ratio, weightGradientNorm: Math.sqrt(squares) };
   }
 
   /** The update's size before and after clipping its norm to threshold (Algorithm 1). */
@@ -109,6 +134,14 @@
       scale, ratio: gradientNormByLag(draws, scale).ratio,
     }));
     const steps = draws.xs[0].length;
+    const computed = new Map(); // scale -> its curve: moving the clipping alone costs nothing
+    const curveAt = (scale) => {
+      if (!computed.has(scale)) {
+        if (computed.size > 200) computed.clear();
+        computed.set(scale, gradientNormByLag(draws, scale));
+      }
+      return computed.get(scale);
+    };
     seqbook.core.explorer(root, {
       title: "Vanishing and exploding gradients",
       controls: [
@@ -117,11 +150,11 @@
         { kind: "slider", name: "threshold", label: "threshold", min: 0.1, max: 1000, log: true, value: config.threshold },
       ],
       draw({ scale, clip, threshold }, figure) {
-        const { ratio, weightGradientNorm } = gradientNormByLag(draws, scale);
+        const { ratio, weightGradientNorm } = curveAt(scale);
         const after = clippedSize(weightGradientNorm, clip, threshold);
         figure.classList.add("seqbook-side-by-side");
         const left = seqbook.core.element("div", { style: "flex: 2 1 380px; min-width: 0" });
-        const right = seqbook.core.element("div", { style: "flex: 1 1 220px; min-width: 0" });
+        const right = seqbook.core.element("div", { style: "flex: 1 1 220px; min-width: 0; max-width: 320px" });
         figure.append(left, right);
         const lags = ratio.map((_, k) => k);
         const faint = references.filter((curve) => Math.abs(curve.scale - scale) > 1e-9)

@@ -161,22 +161,27 @@
       draw({ sentence, model }, figure) {
         const { words, unknown, byModel } = readReview(models, config.symbols, sentence);
         if (!words.length) {
-          seqbook.core.caption(figure, "type a review: words of letters a-z (and apostrophes), then press Enter");
+          seqbook.core.caption(figure, "Type a review (words of letters a-z and apostrophes), then " +
+            `press Enter: every model reads it, and the ${names[model] ?? model} is drawn word by word.`);
           return { words: [], unknown: [], probabilities: [], by_model: byModel };
         }
         figure.appendChild(verdictTable(words, unknown, byModel, names, model));
         const probabilities = byModel[model];
         const last = probabilities[probabilities.length - 1];
-        seqbook.core.barChart(figure, {
-          width: Math.max(420, 60 * words.length + 80), height: 260,
-          title: `${(names[model] ?? model)}: ${last > 0.5 ? "positive" : "negative"} (${last.toFixed(2)}); ? marks a word it never saw`,
+        const width = Math.max(420, 60 * words.length + 80);
+        const chart = element("div", { style: `max-width: ${width * 1.2}px` }); // not blown up on a wide page
+        figure.appendChild(chart);
+        seqbook.core.barChart(chart, {
+          width, height: 260,
+          title: `${(names[model] ?? model)}: ${last > 0.5 ? "positive" : "negative"} (${last.toFixed(2)})`,
           labels: words.map((word, k) => (unknown.includes(k) ? `${word}?` : word)),
           values: probabilities,
           colours: probabilities.map((p) => (p > 0.5 ? colours.green : colours.red)),
           y: { label: "P(positive) so far", min: 0, max: 1 },
           format: (p) => p.toFixed(2),
         });
-        seqbook.core.caption(figure, "Each column is the model's reading of the review cut after that word; " +
+        seqbook.core.caption(figure, (unknown.length ? "? marks a word the models never saw (read as <unk>). " : "") +
+          "Each column is the model's reading of the review cut after that word; " +
           "the models were trained on whole reviews, so a prefix's reading is an extrapolation.");
         return { words, unknown, probabilities, by_model: byModel };
       },
