@@ -132,16 +132,17 @@
   function verdictTable(words, unknown, byModel, names, chosen) {
     const cell = (tag, text, style = "") => element(tag, {
       text, style: `padding: 2px 6px; text-align: center; white-space: nowrap; ${style}` });
+    // the verdict comes first, so it stays in sight when a long review scrolls sideways
     const header = element("tr", {}, [cell("th", "P(positive) after", "text-align: left"),
+      cell("th", "verdict"),
       ...words.map((word, k) => cell("th", unknown.includes(k) ? `${word}?` : word,
-                                     "font-family: monospace; font-weight: normal")),
-      cell("th", "verdict")]);
+                                     "font-family: monospace; font-weight: normal"))]);
     const rows = Object.entries(byModel).map(([name, probabilities]) => {
       const last = probabilities[probabilities.length - 1];
       const bold = name === chosen ? "font-weight: bold;" : "";
       return element("tr", {}, [cell("td", names[name] ?? name, `text-align: left; ${bold}`),
-        ...probabilities.map((p) => cell("td", p.toFixed(2), `background: ${verdictColour(p)}; ${bold}`)),
-        cell("td", last > 0.5 ? "positive" : "negative", bold)]);
+        cell("td", last > 0.5 ? "positive" : "negative", bold),
+        ...probabilities.map((p) => cell("td", p.toFixed(2), `background: ${verdictColour(p)}; ${bold}`))]);
     });
     return element("table", { class: "seqbook-verdicts", style: "border-collapse: collapse; font-size: 13px; margin: 4px 0" },
                    [header, ...rows]);
