@@ -93,7 +93,6 @@ SECONDS = {
     "lessons/01_rnn.ipynb": 28,
     "solutions/01_rnn.ipynb": 23,
     "tests/models/test_seq2seq.py": 14,
-    "tests/views/test_explorers.py": 7,
     "tests/views/test_explorers_attention.py": 5,
     "tests/tasks/test_reviews.py": 5,
 }

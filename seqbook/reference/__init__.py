@@ -29,6 +29,7 @@ from seqbook.reference.attention import (
 from seqbook.reference.gradients import (
     backpropagate_through_time,
     clip_gradient_norm,
+    gradient_demo_draws,
     gradient_norm_by_lag,
     numerical_gradient,
     relative_error,

@@ -101,12 +101,31 @@ def backpropagate_through_time(hiddens, W_hh, d_last):
     return np.stack(by_lag, axis=1)  # (B, T + 1, H)
 
 
+def gradient_demo_draws(steps=60, hidden_size=32, batch=16, seed=0):
+    """The random draws behind :func:`gradient_norm_by_lag`, which do not depend on the scale.
+
+    Returns:
+        A dict: ``"W_xh"`` (H, 4), ``"b_h"`` (H,), ``"orthogonal"`` (H, H), the random
+        orthogonal matrix that W_hh is ``scale`` times, ``"xs"`` (B, T, 4), Gaussian inputs,
+        and ``"d_last"`` (B, H), a random unit gradient per example arriving at h_T.
+    """
+    rng = np.random.default_rng(seed)
+    input_size = 4
+    weights = random_rnn_weights(input_size, hidden_size, rng, scale=1.0)
+    xs = rng.standard_normal((batch, steps, input_size))  # (B, T, D)
+    d_last = rng.standard_normal((batch, hidden_size))
+    d_last /= np.linalg.norm(d_last, axis=1, keepdims=True)  # unit norm per example
+    return {"W_xh": weights["W_xh"], "b_h": weights["b_h"], "orthogonal": weights["W_hh"],
+            "xs": xs, "d_last": d_last}
+
+
 def gradient_norm_by_lag(scale, steps=60, hidden_size=32, batch=16, seed=0):
     """How the gradient's size changes as it travels back ``k`` steps in a tanh RNN.
 
     Builds an RNN whose W_hh is ``scale`` times a random orthogonal matrix (so every
     singular value equals ``scale``), runs it on Gaussian inputs, sends a random unit
-    gradient into h_T and follows it back with :func:`backpropagate_through_time`.
+    gradient into h_T and follows it back with :func:`backpropagate_through_time`. The
+    draws (:func:`gradient_demo_draws`) are the same for every scale.
 
     Returns:
         A dict with
@@ -115,15 +134,12 @@ def gradient_norm_by_lag(scale, steps=60, hidden_size=32, batch=16, seed=0):
         ``"weight_gradient_norm"``: the norm of dL/dW_hh, the size of the update a
         training step would take (equation (1.6) summed over all steps).
     """
-    rng = np.random.default_rng(seed)
-    input_size = 4
-    weights = random_rnn_weights(input_size, hidden_size, rng, scale=scale)
-    xs = rng.standard_normal((batch, steps, input_size))  # (B, T, D)
+    draws = gradient_demo_draws(steps, hidden_size, batch, seed)
+    W_hh = scale * draws["orthogonal"]  # every singular value equals scale
+    xs, d_last = draws["xs"], draws["d_last"]
     hidden0 = np.zeros((batch, hidden_size))
-    hiddens = rnn_forward(xs, hidden0, **weights)  # (B, T, H)
-    d_last = rng.standard_normal((batch, hidden_size))
-    d_last /= np.linalg.norm(d_last, axis=1, keepdims=True)  # unit norm per example
-    grads = backpropagate_through_time(hiddens, weights["W_hh"], d_last)  # (B, T+1, H)
+    hiddens = rnn_forward(xs, hidden0, draws["W_xh"], W_hh, draws["b_h"])  # (B, T, H)
+    grads = backpropagate_through_time(hiddens, W_hh, d_last)  # (B, T+1, H)
     norms = np.linalg.norm(grads, axis=2)  # (B, T + 1)
     ratio = np.exp(np.log(np.maximum(norms, 1e-300)).mean(axis=0))  # (T + 1,)
     previous = np.concatenate([hidden0[:, None], hiddens[:, :-1]], axis=1)  # h_{t-1}, (B, T, H)

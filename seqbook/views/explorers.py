@@ -75,25 +75,21 @@ def squashing_explorer(factor=3.0, steps=12, squash=True):
         {"factor": factor, "steps": steps, "squash": squash}, scripts=["rnn.js"])
 
 
+GRADIENT_STEPS = 50  # the lags the gradient explorer draws
+GRADIENT_REFERENCE_SCALES = (0.9, 2.0)  # its faint curves, for comparison
+
+
 def gradient_explorer(scale=1.0, clip=False, threshold=1.0):
-    """Gradient size against lag as W_hh's scale moves, and the update with clipping."""
-    controls = {
-        "scale": widgets.FloatSlider(value=scale, min=0.5, max=2.5, step=0.05,
-                                     description="scale of W_hh"),
-        "clip": widgets.Checkbox(value=clip, description="clip the update"),
-        "threshold": widgets.FloatLogSlider(value=threshold, base=10, min=-1, max=3,
-                                            description="threshold"),
-    }
-
-    def draw(figure, scale, clip, threshold):
-        figure.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
-        left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
-        shown = plots.draw_gradient_by_lag(left, scale)
-        shown.update(plots.draw_update_size(right, shown["weight_gradient_norm"], clip,
-                                            threshold))
-        return shown
-
-    return Explorer("Vanishing and exploding gradients", controls, draw, figsize=(9, 3.5))
+    """Gradient size against lag as W_hh's scale moves, and the update with clipping (1.5,
+    1.6): :func:`seqbook.reference.gradient_norm_by_lag` over 50 steps, computed in the
+    reader's browser (``seqbook/views/js/rnn.js``) from the same numpy draws."""
+    draws = reference.gradient_demo_draws(steps=GRADIENT_STEPS)
+    return live.LiveExplorer(
+        "gradient", "Vanishing and exploding gradients", ["scale", "clip", "threshold"],
+        {"scale": scale, "clip": clip, "threshold": threshold,
+         "reference_scales": list(GRADIENT_REFERENCE_SCALES),
+         "draws": {name: live.pack_array(array) for name, array in draws.items()}},
+        scripts=["rnn.js"])
 
 
 def _unit_slider(value, description, low=0.0, high=1.0):
@@ -191,73 +187,93 @@ def trained_gates_explorer(model, length=100, first=10, second=70, seed=0):
 
 
 def gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0):
-    """Hold one GRU unit's gates fixed and watch h_t move towards its candidate (3.4)."""
-    controls = {
-        "update_gate": _unit_slider(update_gate, "update z"),
-        "reset_gate": _unit_slider(reset_gate, "reset r"),
-        "input_drive": widgets.FloatSlider(value=input_drive, min=-3.0, max=3.0, step=0.1,
-                                           description="input drive"),
-    }
+    """Hold one GRU unit's gates fixed and watch h_t move towards its candidate (3.4).
 
-    def draw(figure, **values):
-        figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
-        return plots.draw_gru_unit(figure.add_subplot(1, 1, 1), **values)
-
-    return Explorer("One GRU unit with its gates held", controls, draw)
+    Computed in the reader's browser (``seqbook/views/js/gru.js``)."""
+    return live.LiveExplorer(
+        "gru_unit", "One GRU unit with its gates held",
+        ["update_gate", "reset_gate", "input_drive"],
+        {"update_gate": update_gate, "reset_gate": reset_gate, "input_drive": input_drive},
+        scripts=["gru.js"])
 
 
 def parameter_explorer(input_size=10, hidden_size=32):
-    """Parameters of one RNN, GRU and LSTM layer as the input and hidden sizes move."""
-    controls = {
-        "input_size": widgets.IntSlider(value=input_size, min=1, max=512,
-                                        description="input D"),
-        "hidden_size": widgets.IntSlider(value=hidden_size, min=1, max=1024,
-                                         description="hidden H"),
-    }
+    """Parameters of one RNN, GRU and LSTM layer as the input and hidden sizes move.
 
-    def draw(figure, input_size, hidden_size):
-        figure.subplots_adjust(left=0.16, right=0.97, bottom=0.1, top=0.9)
-        return plots.draw_parameter_counts(figure.add_subplot(1, 1, 1), input_size,
-                                           hidden_size)
+    Computed in the reader's browser (``seqbook/views/js/gru.js``)."""
+    return live.LiveExplorer(
+        "parameters", "Parameters per layer", ["input_size", "hidden_size"],
+        {"input_size": input_size, "hidden_size": hidden_size}, scripts=["gru.js"])
 
-    return Explorer("Parameters per layer", controls, draw, figsize=(6, 3.5))
+
+SENTIMENT_NAMES = {"bow": "bag of words", "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def sentiment_model_config(model):
+    """A trained classifier of :mod:`seqbook.models.sentiment` as the sentiment explorer's
+    JavaScript runs it: its kind ("bow", "rnn", "lstm" or "gru") and its float32 weights,
+    packed exactly (torch's names for the recurrent layer's, ``embedding`` (V, E),
+    ``readout_weight`` (H,) and ``readout_bias``)."""
+    from torch import nn
+
+    from seqbook.models import sentiment
+
+    def packed(tensor):
+        return live.pack_array(tensor.detach().numpy(), "float32")
+
+    config = {"embedding": packed(model.embedding.weight),
+              "readout_weight": packed(model.readout.weight[0]),
+              "readout_bias": packed(model.readout.bias[0])}
+    if isinstance(model, sentiment.BagOfWords):
+        return {"kind": "bow", **config}
+    recurrent = getattr(model, "recurrent", None)
+    kinds = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
+    kind = kinds.get(type(recurrent))
+    if kind is None or recurrent.num_layers != 1 or recurrent.bidirectional or not recurrent.bias \
+            or getattr(recurrent, "nonlinearity", "tanh") != "tanh":
+        raise ValueError(
+            "sentiment_explorer runs a BagOfWords or a SentimentClassifier whose recurrent layer "
+            "is a one-layer, one-direction torch.nn.RNN (tanh), LSTM or GRU with biases, as "
+            f"seqbook.models.sentiment.make_model builds them; got {type(model).__name__} "
+            f"with {recurrent!r}")
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        config[name] = packed(getattr(recurrent, name + "_l0"))
+    return {"kind": kind, **config}
 
 
 def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", model="gru"):
-    """Type a review; see a trained model's verdict after each word.
+    """Type a review; see every trained model's verdict after each word, computed in the
+    reader's browser (``seqbook/views/js/sentiment.js``) from the models' weights.
 
     Args:
         classifiers: a dict from a name ("bow", "rnn", "lstm", "gru") to a trained model
             of :mod:`seqbook.models.sentiment`.
         vocab: the :func:`seqbook.tasks.reviews.vocabulary` the models were trained with.
-        sentence: the starting text.  model: the starting model's name.
+        sentence: the starting text.  model: the model drawn as bars at the start.
+
+    ``shown`` holds what the explorer starts by drawing, computed by torch
+    (:func:`seqbook.models.sentiment.running_sentiment`): ``"words"`` and
+    ``"probabilities"``, the chosen model's P(positive) after each word.
     """
     from seqbook.models import sentiment  # only this explorer needs the review models
 
-    controls = {
-        "sentence": widgets.Text(value=sentence, description="review",
-                                 continuous_update=False),
-        "model": widgets.Dropdown(options=list(classifiers), value=model,
-                                  description="model"),
-    }
-
-    def draw(figure, sentence, model):
-        figure.subplots_adjust(left=0.12, right=0.97, bottom=0.3, top=0.88)
-        ax = figure.add_subplot(1, 1, 1)
-        words = tokenize(sentence)
-        if not words:
-            ax.set_axis_off()
-            ax.text(0.5, 0.5, "type a review: words of letters a-z", ha="center")
-            return {"words": [], "probabilities": np.zeros(0)}
-        words, probabilities = sentiment.running_sentiment(classifiers[model], vocab, sentence)
-        unknown = [k for k, word in enumerate(words) if vocab.encode(word) == [1]]
-        shown = plots.draw_running_sentiment(ax, words, probabilities, unknown)
-        verdict = "positive" if probabilities[-1] > 0.5 else "negative"
-        ax.set_title(f"{model.upper()}: {verdict} ({probabilities[-1]:.2f}); "
-                     "? marks a word it never saw")
-        return shown
-
-    return Explorer("Reading a review word by word", controls, draw, figsize=(7, 3.5))
+    if model not in classifiers:
+        raise ValueError(f"model must be one of {sorted(classifiers)}; got {model!r}")
+    if vocab.symbols[:2] != ["<pad>", "<unk>"] or not vocab.words:
+        raise ValueError("vocab must be a word vocabulary with <pad> and <unk> first, as "
+                         "seqbook.tasks.reviews.vocabulary builds it")
+    explorer = live.LiveExplorer(
+        "sentiment", "Reading a review word by word", ["sentence", "model"],
+        {"sentence": sentence, "model": model, "symbols": vocab.symbols,
+         "names": {name: SENTIMENT_NAMES.get(name, name) for name in classifiers},
+         "models": {name: sentiment_model_config(classifier)
+                    for name, classifier in classifiers.items()}},
+        scripts=["sentiment.js"])
+    words = tokenize(sentence)
+    probabilities = (sentiment.running_sentiment(classifiers[model], vocab, sentence)[1]
+                     if words else np.zeros(0))
+    explorer.shown = {"words": words, "probabilities": probabilities}
+    return explorer
 
 
 # --- Chapter 4 ----------------------------------------------------------------------------

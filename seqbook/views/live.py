@@ -12,6 +12,7 @@ JavaScript cannot make itself (random matrices drawn with numpy's generator, a t
 model's weights) travels in the explorer's ``config``.
 """
 
+import base64
 import hashlib
 import json
 import pathlib
@@ -45,6 +46,17 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     return value
+
+
+def pack_array(array, dtype="float64"):
+    """A numpy array as ``{"dtype", "shape", "base64"}``: its little-endian bytes, a third
+    the size of the same numbers written out in JSON, and exact. ``dtype`` is "float64" or
+    "float32" (a float32 model's weights, kept exactly). ``seqbook.core.unpack`` reads it."""
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"pack_array packs float32 or float64 arrays; got dtype {dtype!r}")
+    values = np.asarray(array, dtype=np.dtype(dtype).newbyteorder("<"))  # tobytes: C order
+    return {"dtype": dtype, "shape": list(values.shape),
+            "base64": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
 def _json_for_script(value):

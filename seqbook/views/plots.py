@@ -11,8 +11,6 @@ from seqbook.models.reach import gradient_reach
 from seqbook.reference import (
     cell_after_steps,
     gradient_norm_by_lag,
-    gru_unit_trajectory,
-    parameter_counts,
     repeated_multiply,
 )
 
@@ -62,19 +60,6 @@ def draw_gradient_by_lag(ax, scale, steps=50, reference_scales=(0.9, 2.0)):
     _format_lag_axis(ax, (1e-12, 1e8), "gradient size, relative to lag 0",
                      "Gradient through time")
     return {"ratio": ratio, "weight_gradient_norm": result["weight_gradient_norm"]}
-
-
-def draw_update_size(ax, weight_gradient_norm, clip, threshold):
-    """Bar chart of the update's size before and after clipping (Algorithm 1)."""
-    after = min(weight_gradient_norm, threshold) if clip else weight_gradient_norm
-    ax.bar(["before clipping", "after clipping" if clip else "no clipping"],
-           [weight_gradient_norm, after], color=["tab:gray", "tab:green"])
-    ax.set_yscale("log")
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_ylim(1e-2, 1e6)
-    ax.set_ylabel("‖dL/dW_hh‖")
-    ax.set_title("Size of the update step")
-    return {"before": weight_gradient_norm, "after": after}
 
 
 def draw_losses(ax, curves, baseline=None, baseline_label="baseline", xlabel="training step",
@@ -178,58 +163,6 @@ def draw_gate_trace(axes, trace, marked, example=0):
         shown[name] = values
     axes[-1].set_xlabel("time step t (red ticks: the two marked numbers)")
     return shown
-
-
-def draw_gru_unit(ax, update_gate, reset_gate, input_drive, steps=15):
-    """Plot :func:`gru_unit_trajectory`: the state h_t and the candidate n_t it moves to."""
-    hiddens, candidates = gru_unit_trajectory(update_gate, reset_gate, input_drive, steps)
-    t = np.arange(steps + 1)
-    ax.plot(t, hiddens, "o-", color="C0", label="state $h_t$")
-    ax.plot(t, candidates, "s--", color="C1", alpha=0.8, label="candidate $n_t$")
-    ax.axhline(0.0, color="0.7", linewidth=0.8)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("step t")
-    ax.set_title(f"z = {update_gate:.2f} (keep), r = {reset_gate:.2f}, input drive "
-                 f"{input_drive:+.1f}")
-    ax.legend(loc="lower right", fontsize=8)
-    return {"hiddens": hiddens, "candidates": candidates}
-
-
-def draw_parameter_counts(ax, input_size, hidden_size):
-    """Bars: parameters of one torch RNN, GRU and LSTM layer (both biases counted).
-
-    Returns:
-        A dict from ``"rnn"``, ``"gru"``, ``"lstm"`` to the counts drawn.
-    """
-    counts = parameter_counts(input_size, hidden_size)  # {"rnn", "gru", "lstm"}, in order
-    bars = ax.bar([name.upper() for name in counts], list(counts.values()),
-                  color=["C7", "C2", "C0"])
-    for bar, count in zip(bars, counts.values()):
-        ax.annotate(f"{count:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=9)
-    ax.set_ylim(0, 1.15 * counts["lstm"])
-    ax.set_ylabel("parameters")
-    ax.set_title(f"one layer, input size D = {input_size}, hidden size H = {hidden_size}")
-    return counts
-
-
-def draw_running_sentiment(ax, words, probabilities, unknown=()):
-    """The model's probability of "positive" after each word of one sentence.
-
-    ``unknown`` holds the positions of words outside the vocabulary; they are marked "?".
-
-    Returns:
-        A dict: ``"words"`` and ``"probabilities"`` as drawn.
-    """
-    positions = np.arange(len(words))
-    colours = ["tab:green" if p > 0.5 else "tab:red" for p in probabilities]
-    ax.bar(positions, np.asarray(probabilities) - 0.5, bottom=0.5, color=colours, alpha=0.8)
-    ax.axhline(0.5, color="black", lw=0.8)
-    labels = [f"{word}?" if k in unknown else word for k, word in enumerate(words)]
-    ax.set_xticks(positions, labels, rotation=30, ha="right")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("P(positive) so far")
-    return {"words": list(words), "probabilities": np.asarray(probabilities)}
 
 
 def draw_gate_by_word(ax, words, gate, title):

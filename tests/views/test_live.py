@@ -28,6 +28,21 @@ def adding_lstm(hidden_size=32):
 
 
 # Each explorer the labs show, made as a lab makes it (small models where one is needed).
+def small_review_models():
+    """Four small review classifiers on a tiny vocabulary, seeded, untrained: fast to make."""
+    import torch
+
+    from seqbook.models import sentiment
+    from seqbook.tasks import reviews
+
+    vocab = reviews.vocabulary(["the plot was not bad", "the acting was good but dull"])
+    classifiers = {}
+    for kind in ("bow", "rnn", "lstm", "gru"):
+        torch.manual_seed(0)
+        classifiers[kind] = sentiment.make_model(kind, len(vocab), 8, 8)
+    return classifiers, vocab
+
+
 LIVE = {
     "squashing": lambda: explorers.squashing_explorer(factor=3.0, steps=12, squash=True),
     "gate_drive": lambda: explorers.gate_explorer(forget_gate=1.0, input_gate=0.0,
@@ -36,6 +51,12 @@ LIVE = {
     "gradient_reach": lambda: explorers.memory_explorer(forget_bias=1.0),
     "trained_gates": lambda: explorers.trained_gates_explorer(adding_lstm(), first=10,
                                                               second=70, seed=0),
+    "gradient": lambda: explorers.gradient_explorer(scale=1.0, clip=False, threshold=1.0),
+    "gru_unit": lambda: explorers.gru_unit_explorer(update_gate=0.9, reset_gate=1.0,
+                                                    input_drive=-1.0),
+    "parameters": lambda: explorers.parameter_explorer(input_size=10, hidden_size=32),
+    "sentiment": lambda: explorers.sentiment_explorer(*small_review_models(),
+                                                      sentence="the plot was not bad"),
 }
 
 
@@ -126,6 +147,43 @@ def test_gate_drive_draws_the_reference_cells(browser, tmp_path):
     assert not visit.problems, visit.problems
 
 
+SET_VALUE = """([name, value]) => {
+    const input = document.querySelector(`[name="${name}"]`);
+    if (input.type === 'checkbox') input.checked = value; else input.value = String(value);
+    input.dispatchEvent(new Event(input.type === 'text' ? 'change' : 'input', {bubbles: true}));
+    return document.querySelector('.seqbook-explorer').seqbookShown;
+}"""
+
+
+@pytest.mark.slow
+def test_gradient_draws_the_reference_curves(browser, tmp_path):
+    visit = open_alone(browser, explorers.gradient_explorer(scale=1.0), tmp_path)
+    page = visit.page
+    first = page.evaluate(SHOWN)
+    label = page.evaluate("""() => {
+        const label = document.querySelector('label[for="' +
+            document.querySelector('[name=scale]').id + '"]');
+        return {text: label.textContent, cut: label.scrollWidth > label.clientWidth,
+                width: label.getBoundingClientRect().width};
+    }""")
+    faint_at_one = page.locator("polyline[stroke='#7f7f7f']").count()
+    exploded = page.evaluate(SET_VALUE, ["scale", 2.0])
+    faint_at_two = page.locator("polyline[stroke='#7f7f7f']").count()
+    page.evaluate(SET_VALUE, ["threshold", 0])  # the log slider's position: 10 ** 0 = 1
+    clipped = page.evaluate(SET_VALUE, ["clip", True])
+    visit.close()
+    for scale, shown in ((1.0, first), (2.0, exploded)):
+        expected = reference.gradient_norm_by_lag(scale, steps=50)
+        np.testing.assert_allclose(shown["ratio"], expected["ratio"], rtol=1e-9)
+        assert shown["weight_gradient_norm"] == pytest.approx(
+            expected["weight_gradient_norm"], rel=1e-9)
+    assert first["after"] == first["before"]  # no clipping yet
+    assert clipped["before"] > 1000 and clipped["after"] == pytest.approx(1.0)
+    assert label["text"] == "scale of W_hh" and not label["cut"] and label["width"] > 60
+    assert (faint_at_one, faint_at_two) == (2, 1)  # 0.9 and 2.0; 2.0 is the curve itself
+    assert not visit.problems, visit.problems
+
+
 @pytest.mark.slow
 def test_gradient_reach_draws_torchs_gradients(browser, tmp_path):
     visit = open_alone(browser, explorers.memory_explorer(forget_bias=0.0, length=40), tmp_path)
@@ -140,6 +198,34 @@ def test_gradient_reach_draws_torchs_gradients(browser, tmp_path):
                                    models.gradient_reach("lstm", length=40, forget_bias=bias),
                                    rtol=1e-9)
     assert at_four["lstm_ratio"][30] > 100 * at_zero["lstm_ratio"][30]  # it reaches further
+    assert not visit.problems, visit.problems
+
+
+@pytest.mark.slow
+def test_gru_unit_and_parameters_draw_the_reference(browser, tmp_path):
+    import torch
+
+    visit = open_alone(browser, explorers.gru_unit_explorer(0.9, 1.0, -1.0), tmp_path)
+    start = visit.page.evaluate(SHOWN)
+    held = visit.page.evaluate(SET_VALUE, ["update_gate", 1.0])
+    visit.close()
+    hiddens, candidates = reference.gru_unit_trajectory(0.9, 1.0, -1.0, 15)
+    np.testing.assert_allclose(start["hiddens"], hiddens, rtol=1e-12)
+    np.testing.assert_allclose(start["candidates"][1:], candidates[1:], rtol=1e-12)
+    np.testing.assert_allclose(held["hiddens"], 0.8, rtol=1e-12)  # z = 1 keeps h_0
+    assert not visit.problems, visit.problems
+
+    visit = open_alone(browser, explorers.parameter_explorer(10, 32), tmp_path)
+    counts = [visit.page.evaluate(SHOWN)]
+    visit.page.evaluate(SET_VALUE, ["input_size", 300])
+    counts.append(visit.page.evaluate(SET_VALUE, ["hidden_size", 64]))
+    bar_labels = visit.page.locator("svg text").all_text_contents()
+    visit.close()
+    modules = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
+    for (D, H), shown in zip(((10, 32), (300, 64)), counts, strict=True):
+        assert shown == {name: sum(p.numel() for p in module(D, H).parameters())
+                         for name, module in modules.items()}
+    assert f"{counts[1]['lstm']:,}" in bar_labels  # written on its bar, with commas
     assert not visit.problems, visit.problems
 
 
@@ -165,6 +251,34 @@ def test_trained_gates_draws_the_reference_trace_and_torchs_answer(browser, tmp_
         np.testing.assert_allclose(shown[name], trace[name][0].T, rtol=1e-9, atol=1e-12)
     assert headline == (f"marked values {values[3]:.2f} + {values[12]:.2f} = "
                         f"{values[3] + values[12]:.2f}; the LSTM answers {prediction:.2f}")
+    assert not visit.problems, visit.problems
+
+
+@pytest.mark.slow
+def test_sentiment_reads_typed_reviews_as_torch_does(browser, tmp_path):
+    from seqbook.models import sentiment
+
+    classifiers, vocab = small_review_models()
+    explorer = explorers.sentiment_explorer(classifiers, vocab, "the plot was not bad", "gru")
+    visit = open_alone(browser, explorer, tmp_path)
+    start = visit.page.evaluate(SHOWN)
+    typed = visit.page.evaluate(SET_VALUE, ["sentence", "The acting was GOOD, zzz truly!"])
+    table = visit.page.locator("table.seqbook-verdicts").inner_text()
+    bow = visit.page.evaluate(SET_VALUE, ["model", "bow"])
+    empty = visit.page.evaluate(SET_VALUE, ["sentence", "  !!! "])
+    message = visit.page.locator(".seqbook-figure").inner_text()
+    visit.close()
+    np.testing.assert_allclose(start["probabilities"], explorer.shown["probabilities"],
+                               atol=1e-5)
+    assert start["words"] == explorer.shown["words"] == ["the", "plot", "was", "not", "bad"]
+    assert typed["words"] == ["the", "acting", "was", "good", "zzz", "truly"]
+    assert typed["unknown"] == [4, 5]  # neither word is in the tiny vocabulary
+    for kind, model in classifiers.items():
+        _, expected = sentiment.running_sentiment(model, vocab, "The acting was GOOD, zzz truly!")
+        np.testing.assert_allclose(typed["by_model"][kind], expected, atol=1e-5)
+    np.testing.assert_allclose(bow["probabilities"], typed["by_model"]["bow"], rtol=1e-15)
+    assert "zzz?" in table and "bag of words" in table and "GRU" in table
+    assert empty["words"] == [] and "Type a review" in message and "bag of words" in message
     assert not visit.problems, visit.problems
 
 

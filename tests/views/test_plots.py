@@ -100,34 +100,6 @@ def test_draw_gradient_by_lag_vanishes_and_explodes(ax):
     assert plots.draw_gradient_by_lag(ax, 2.0)["ratio"][50] > 100
 
 
-# --- draw_update_size -----------------------------------------------------------------
-
-
-def _bar_heights(axis):
-    return [patch.get_height() for patch in axis.patches]
-
-
-def test_draw_update_size_clips_to_threshold(ax):
-    shown = plots.draw_update_size(ax, 250.0, clip=True, threshold=1.0)
-    assert shown == {"before": 250.0, "after": 1.0}
-    assert _bar_heights(ax) == [250.0, 1.0]
-    assert [label.get_text() for label in ax.get_xticklabels()] == ["before clipping",
-                                                                    "after clipping"]
-
-
-def test_draw_update_size_below_threshold_unchanged(ax):
-    shown = plots.draw_update_size(ax, 0.3, clip=True, threshold=1.0)
-    assert shown == {"before": 0.3, "after": 0.3}
-    assert _bar_heights(ax) == [0.3, 0.3]
-
-
-def test_draw_update_size_without_clipping(ax):
-    shown = plots.draw_update_size(ax, 250.0, clip=False, threshold=1.0)
-    assert shown == {"before": 250.0, "after": 250.0}
-    assert [label.get_text() for label in ax.get_xticklabels()] == ["before clipping",
-                                                                    "no clipping"]
-
-
 # --- draw_losses ----------------------------------------------------------------------
 
 

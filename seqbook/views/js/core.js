@@ -421,8 +421,10 @@
     const [y0, y1] = [transform(y.scale, y.min), transform(y.scale, y.max)];
     const py = (value) => margin.top + (1 - (transform(y.scale, Math.min(Math.max(value, y.min), y.max)) - y0) / (y1 - y0)) * plotHeight;
     const axis = svgNode("g", { "font-size": 11, fill: "#333" });
+    const grid = svgNode("g"); // drawn first, so the bars cover it
+    svg.appendChild(grid);
     for (const value of ticks(y.scale, y.min, y.max)) {
-      axis.appendChild(svgNode("line", { x1: margin.left, x2: margin.left + plotWidth, y1: py(value), y2: py(value), stroke: "#ddd" }));
+      grid.appendChild(svgNode("line", { x1: margin.left, x2: margin.left + plotWidth, y1: py(value), y2: py(value), stroke: "#ddd" }));
       axis.appendChild(svgNode("text", { x: margin.left - 6, y: py(value) + 4, "text-anchor": "end" }, tickLabel(y.scale, value)));
     }
     const slot = plotWidth / options.values.length;
@@ -504,8 +506,39 @@
     return node;
   }
 
+  // --- Packed arrays -----------------------------------------------------------------------
+
+  /**
+   * An array packed by seqbook.views.live.pack_array: {dtype: "float32" | "float64",
+   * shape: [...], base64: its little-endian bytes}. Returns nested arrays of numbers (a
+   * vector, a matrix as rows, ...), the same values numpy holds, in double precision.
+   */
+  function unpack(packed) {
+    const text = atob(packed.base64);
+    const bytes = new Uint8Array(text.length);
+    for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
+    const view = new DataView(bytes.buffer);
+    const size = packed.dtype === "float32" ? 4 : 8;
+    const flat = new Array(bytes.length / size);
+    for (let k = 0; k < flat.length; k++) {
+      flat[k] = size === 4 ? view.getFloat32(k * size, true) : view.getFloat64(k * size, true);
+    }
+    const shape = packed.shape;
+    if (flat.length !== shape.reduce((product, n) => product * n, 1)) {
+      throw new Error(`packed array of shape [${shape}] holds ${flat.length} numbers`);
+    }
+    function nest(start, axis) {
+      if (axis === shape.length) return flat[start];
+      const stride = shape.slice(axis + 1).reduce((product, n) => product * n, 1);
+      const out = new Array(shape[axis]);
+      for (let k = 0; k < shape[axis]; k++) out[k] = nest(start + k * stride, axis + 1);
+      return out;
+    }
+    return shape.length === 0 ? flat[0] : nest(0, 0);
+  }
+
   seqbook.core = {
     linalg, register, explorer, mountAll, registry, element, makeControl,
-    colours, lineChart, barChart, heatmap, caption, ticks, transform,
+    colours, lineChart, barChart, heatmap, caption, ticks, transform, unpack,
   };
 })(typeof globalThis !== "undefined" ? globalThis : window);
