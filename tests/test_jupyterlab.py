@@ -7,7 +7,8 @@ opens the notebook, where the saved output does not run (JupyterLab trusts no ou
 did not make itself: until the cell is run again, its script is left out), then runs the
 cells in the kernel, as a student does, and every control of the new explorer must redraw
 it once, change what it draws, within 100 ms, with no console error and no request off
-127.0.0.1. The README's lab section says the same to students.
+127.0.0.1. The same notebook signed with ``jupyter trust`` runs its saved output on
+opening. The README's lab section tells students both.
 """
 
 import os
@@ -33,6 +34,7 @@ JUPYTERLAB_EXPLORERS = {
 START_TIMEOUT = 120  # seconds for the server to answer: generous, CI's cores are shared
 RUN_TIMEOUT = 180_000  # ms for a kernel to start, import torch and run the cell
 BUDGET_MS = 100
+TRUSTED = "trusted-01_rnn.ipynb"  # the same notebook, signed with `jupyter trust`
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +91,10 @@ def jupyterlab(tmp_path_factory):
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "IPYTHONDIR": str(home / "ipy"),
         "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
     }
+    trusted = root / TRUSTED
+    nbformat.write(explorer_notebook(JUPYTERLAB_EXPLORERS["01_rnn"]), trusted)
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", str(trusted)], env=environment,
+                   check=True, capture_output=True)
     log_path = home / "jupyterlab.log"
     log = log_path.open("w")
     process = subprocess.Popen(
@@ -119,41 +125,47 @@ def browser(tmp_path_factory):
         yield context
 
 
-def open_notebook(browser, jupyterlab, chapter):
-    """The chapter's notebook opened in JupyterLab, once its kernel is ready."""
+def open_notebook(browser, jupyterlab, name):
+    """The notebook ``name`` opened alone in JupyterLab (``reset``: no notebook of an
+    earlier visit is restored beside it), once its kernel is ready."""
     base_url, token = jupyterlab
-    visit = book_browser.PageVisit(browser, base_url, chapter)
-    visit.url = f"{base_url}lab/tree/{chapter}.ipynb?token={token}"
+    visit = book_browser.PageVisit(browser, base_url, name)
+    visit.url = f"{base_url}lab/tree/{name}?reset&token={token}"
     visit.page.goto(visit.url, wait_until="load", timeout=book_browser.LOAD_TIMEOUT)
     visit.page.wait_for_function(
         """name => window.jupyterapp && window.jupyterapp.shell.currentWidget
                    && window.jupyterapp.shell.currentWidget.title.label === name""",
-        arg=f"{chapter}.ipynb", timeout=RUN_TIMEOUT)
+        arg=name, timeout=RUN_TIMEOUT)
     visit.page.evaluate("""async () => {
         const panel = window.jupyterapp.shell.currentWidget;
         await panel.context.ready;
         await panel.sessionContext.ready;
     }""")
-    visit.page.wait_for_selector(".jp-OutputArea-output", timeout=RUN_TIMEOUT)
+    visit.page.wait_for_selector(f"{notebook_panel(visit)} .jp-OutputArea-output",
+                                 timeout=RUN_TIMEOUT)
     return visit
+
+
+def notebook_panel(visit):
+    """A CSS selector for the notebook JupyterLab shows (its panel's id)."""
+    return "#" + visit.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+
+
+def mounted_explorer(visit):
+    return f'{notebook_panel(visit)} .seqbook-explorer[data-mounted="yes"]'
 
 
 def run_all_cells(visit):
     visit.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    visit.page.wait_for_selector('.jp-OutputArea-output .seqbook-explorer[data-mounted="yes"]',
-                                 timeout=RUN_TIMEOUT)
-
-
-def mounted_explorers(page):
-    return page.locator('.seqbook-explorer[data-mounted="yes"]').count()
+    visit.page.wait_for_selector(mounted_explorer(visit), timeout=RUN_TIMEOUT)
 
 
 @pytest.mark.parametrize("chapter", sorted(JUPYTERLAB_EXPLORERS))
 def test_every_control_redraws_the_explorer_in_jupyterlab(chapter, jupyterlab, browser):
-    visit = open_notebook(browser, jupyterlab, chapter)
-    saved_output_ran = mounted_explorers(visit.page)
+    visit = open_notebook(browser, jupyterlab, f"{chapter}.ipynb")
+    saved_output_ran = visit.page.locator(mounted_explorer(visit)).count()
     run_all_cells(visit)
-    root = visit.page.locator('.seqbook-explorer[data-mounted="yes"]').first
+    root = visit.page.locator(mounted_explorer(visit)).first
     kind = root.get_attribute("data-explorer")
     moves = root.evaluate(book_browser.MOVE_EVERY_CONTROL)
     visit.page.wait_for_timeout(500)  # let a late console error arrive
@@ -170,3 +182,11 @@ def test_every_control_redraws_the_explorer_in_jupyterlab(chapter, jupyterlab, b
         assert moved["ms"] < BUDGET_MS, f"{kind}: {moved}"
     assert not visit.problems, f"{chapter} in JupyterLab:\n" + "\n".join(visit.problems)
 
+
+
+def test_a_trusted_notebook_runs_its_saved_explorer_on_opening(jupyterlab, browser):
+    """What the README tells students: `jupyter trust` makes the saved output run."""
+    visit = open_notebook(browser, jupyterlab, TRUSTED)
+    visit.page.wait_for_selector(mounted_explorer(visit), timeout=RUN_TIMEOUT)
+    visit.close()
+    assert not visit.problems, "\n".join(visit.problems)
