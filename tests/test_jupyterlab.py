@@ -183,7 +183,6 @@ def test_every_control_redraws_the_explorer_in_jupyterlab(chapter, jupyterlab, b
     assert not visit.problems, f"{chapter} in JupyterLab:\n" + "\n".join(visit.problems)
 
 
-
 def test_a_trusted_notebook_runs_its_saved_explorer_on_opening(jupyterlab, browser):
     """What the README tells students: `jupyter trust` makes the saved output run."""
     visit = open_notebook(browser, jupyterlab, TRUSTED)
