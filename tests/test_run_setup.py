@@ -31,6 +31,22 @@ def test_chromium_is_installed_with_apt_when_missing(monkeypatch, tmp_path):
                         ["apt-get", "install", "-y", "-qq", "chromium"]]
 
 
+def test_bubblewrap_is_installed_with_apt_for_every_test_run_when_missing(monkeypatch,
+                                                                          tmp_path):
+    run = load_run()
+    calls = []
+    monkeypatch.setattr(run, "BWRAP", tmp_path / "no-bwrap-here")
+    monkeypatch.setattr(run, "CHROMIUM", tmp_path)  # present
+    monkeypatch.setattr(run.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(run.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(run.subprocess, "run", recorder(calls))
+    run.run_tests(["--fast"])
+    commands = [command for command, _ in calls]
+    assert commands[:2] == [["apt-get", "update", "-qq"],
+                            ["apt-get", "install", "-y", "-qq", "bubblewrap"]]
+    assert "pytest" in commands[2]
+
+
 def test_chromium_is_left_alone_when_present(monkeypatch, tmp_path):
     run = load_run()
     calls = []

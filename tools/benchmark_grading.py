@@ -1,6 +1,8 @@
-"""How fast `seqbook grade` grades: 100 copies of each chapter's instructor notebook.
+"""How fast `seqbook grade` grades: 100 copies of each chapter's instructor notebook,
+or with --class, a class of Chapter 1: correct, untouched and endless-loop notebooks.
 
 Usage:  .venv/bin/python tools/benchmark_grading.py [--copies 100] [--jobs 2]
+        .venv/bin/python tools/benchmark_grading.py --class 60 [--loops 2] [--jobs 2]
 
 Makes the instructor bundle once with `seqbook assign` (not timed), then times the whole
 `seqbook grade` command (start-up included) on the copies of each chapter's master,
@@ -10,6 +12,7 @@ copies in a temporary folder; nothing in the repository changes.
 
 import argparse
 import csv
+import json
 import pathlib
 import shutil
 import subprocess
@@ -43,14 +46,79 @@ def benchmark(chapter, bundle, work, copies, jobs):
     return seconds
 
 
+LOOP = "\n\ndef {name}({parameters}):\n    while True:  # an endless loop\n        pass\n"
+
+
+def write_class(chapter, lesson, folder, size, loops):
+    """``size`` notebooks of ``chapter``: ``loops`` whose first exercise loops forever
+    when called, a tenth untouched (the lesson as given), the rest the master; returns
+    {file name: the total it must score}."""
+    master = json.loads(chapter.master.read_text())
+    first = next(iter(chapter.exercises.values()))
+    full = sum(exercise.points for exercise in chapter.exercises.values())
+    expected = {}
+    for index in range(size):
+        name = f"student{index:03d}.ipynb"
+        if index < loops:
+            looping = json.loads(json.dumps(master))
+            cell = next(cell for cell in looping["cells"] if cell["cell_type"] == "code"
+                        and f"def {first.name}(" in "".join(cell["source"]))
+            cell["source"] = "".join(cell["source"]) + LOOP.format(
+                name=first.name, parameters=", ".join(first.parameters))
+            (folder / name).write_text(json.dumps(looping))
+            expected[name] = full - first.points
+        elif index < loops + max(1, size // 10):
+            shutil.copy(lesson, folder / name)
+            expected[name] = 0.0
+        else:
+            shutil.copy(chapter.master, folder / name)
+            expected[name] = full
+    return expected
+
+
+def benchmark_class(chapter, lesson, bundle, work, size, loops, jobs):
+    """Seconds `seqbook grade` takes on a class (``write_class``); checks every score."""
+    submissions = work / "class"
+    submissions.mkdir()
+    expected = write_class(chapter, lesson, submissions, size, loops)
+    out = work / "class_grades"
+    start = time.perf_counter()
+    subprocess.run([*SEQBOOK, "grade", str(submissions), "--out", str(out), "--jobs",
+                    str(jobs), "--instructor", str(bundle), "--chapter", chapter.name],
+                   check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {pathlib.Path(row["submission"]).name: row for row in csv.DictReader(handle)}
+    wrong = [name for name, total in expected.items()
+             if rows[name]["status"] != "graded" or float(rows[name]["total"]) != total]
+    if len(rows) != size or wrong:
+        sys.exit(f"{chapter.name}: {len(rows)} rows, wrong scores: {wrong[:3]}")
+    return seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--class", dest="class_size", type=int, default=0,
+                        help="grade a class of this many Chapter 1 notebooks instead")
+    parser.add_argument("--loops", type=int, default=2,
+                        help="how many of the class loop forever (with --class)")
     args = parser.parse_args()
     chapters = chapter_registry.discover()
     with tempfile.TemporaryDirectory() as work:
         work = pathlib.Path(work)
+        if args.class_size:
+            chapter = next(iter(chapters.values()))
+            subprocess.run([*SEQBOOK, "assign", chapter.name, "--out", str(work / "bundle")],
+                           check=True, stdout=subprocess.DEVNULL)
+            lesson = work / "bundle" / "student" / "lessons" / chapter.master.name
+            seconds = benchmark_class(chapter, lesson, work / "bundle" / "instructor", work,
+                                      args.class_size, args.loops, args.jobs)
+            print(f"{chapter.name}: a class of {args.class_size} ({args.loops} endless "
+                  f"loops) in {seconds:.1f} s with --jobs {args.jobs}: "
+                  f"{args.class_size / seconds * 60:.0f} submissions per minute")
+            return
         subprocess.run([*SEQBOOK, "assign", *chapters, "--out", str(work / "bundle")],
                        check=True, stdout=subprocess.DEVNULL)
         print(f"| chapter | submissions | seconds (--jobs {args.jobs}) | per minute |")

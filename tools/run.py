@@ -9,7 +9,8 @@
 Both create a virtual environment in .venv on first use and install requirements.txt
 into it; later runs reuse it and reinstall only when requirements.txt or pyproject.toml
 changed. The book build installs its MathJax and widget JavaScript with npm (see
-book/_ext/offline_assets.py); the tests install Debian's Chromium when it is missing.
+book/_ext/offline_assets.py); the tests install Debian's Chromium and bubblewrap
+(the grader's sandbox) when they are missing and root is available.
 The tests run in parallel, one pytest-xdist worker per core, each test file (so each
 notebook, whose cells share one kernel) whole on one worker, the longest files first
 (tests/conftest.py). Extra arguments after ``test`` go to pytest, e.g. ``test -k cells``;
@@ -75,21 +76,32 @@ NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanit
 
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
+BWRAP = pathlib.Path("/usr/bin/bwrap")
+
+
+def ensure_debian_package(path, package, why):
+    """Install the Debian ``package`` that provides ``path`` when it is missing."""
+    if path.exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print(f"warning: {path} is missing and cannot be installed here (needs root and "
+              f"apt-get): {why}. Install the Debian package {package}.", flush=True)
+        return
+    print(f"installing Debian's {package} ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
 def ensure_chromium():
     """Install Debian's Chromium for tests/test_browser.py when it is missing."""
-    if CHROMIUM.exists():
-        return
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        print(f"warning: {CHROMIUM} is missing and cannot be installed here (needs root and "
-              "apt-get): the browser tests will fail. Install the Debian package chromium.",
-              flush=True)
-        return
-    print("installing Debian's chromium for the browser tests ...", flush=True)
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    ensure_debian_package(CHROMIUM, "chromium", "the browser tests will fail")
+
+
+def ensure_bubblewrap():
+    """Install Debian's bubblewrap, the grader's sandbox (seqbook.course.zygote)."""
+    ensure_debian_package(BWRAP, "bubblewrap", "grading runs without its sandbox and "
+                          "the sandbox's tests are skipped")
 
 
 # The quick tier: no notebooks (nbval is not switched on) and nothing marked slow: the
@@ -122,6 +134,7 @@ def run_tests(extra=()):
         extra = [arg for arg in extra if arg != "--fast"]
     else:
         ensure_chromium()
+    ensure_bubblewrap()
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     # numpy's OpenBLAS starts a thread per core in every process: with a notebook kernel
     # or a test on each core, those threads only wait for each other (Chapter 1's two

@@ -5,26 +5,89 @@ Each exercise has a ``*_public`` check (run by the student's check cell) and a
 ``AssertionError`` with a message in words a student understands, naming the most
 likely mistake; it returns None when the answer is right.
 
+Public checks use fixed cases, so that a student's feedback is reproducible. Hidden
+checks draw their cases (sizes, lengths, values, which edge cases and in what order)
+from ``hidden_rng``: from the instructor's seed when the grader has set one with
+``hidden_seed``, so that knowing this code does not give the cases or their answers;
+from a fixed seed per check otherwise (the book's own tests).
+
 The helpers here keep those messages uniform.
 """
 
+import contextlib
+import functools
+import zlib
+
 import numpy as np
+
+_HIDDEN_SEED = None  # the instructor's seed, set by the grader
+
+
+@contextlib.contextmanager
+def hidden_seed(seed):
+    """While the block runs, hidden checks draw their cases from ``seed`` (an int)."""
+    global _HIDDEN_SEED
+    previous, _HIDDEN_SEED = _HIDDEN_SEED, None if seed is None else int(seed)
+    try:
+        yield
+    finally:
+        _HIDDEN_SEED = previous
+
+
+def hidden_rng(check, fixed):
+    """The generator a hidden check draws its cases from: the instructor's seed mixed with
+    the check's name, or the check's own ``fixed`` seed when no seed is set."""
+    if _HIDDEN_SEED is None:
+        return np.random.default_rng(fixed)
+    return np.random.default_rng([_HIDDEN_SEED % 2**64, zlib.crc32(check.encode())])
+
+
+def size(rng, low, high):
+    """A size drawn from ``low`` to ``high`` (both included), as a Python int."""
+    return int(rng.integers(low, high + 1))
+
+
+def shuffled(rng, cases):
+    """The cases in an order drawn from ``rng``."""
+    return [cases[index] for index in rng.permutation(len(cases))]
 
 
 class ExerciseFailure(AssertionError):
     """A failed check; the message tells the student what is wrong."""
 
 
-def call_student(function, *args, name=None, hint=None, none_ok=False, **kwargs):
+class CallFailed(ExerciseFailure):
+    """The grader ended a call of the student's function: it ran out of time, its process
+    ended, or what it returned is not plain data. ``describe(case)`` is the message:
+    ``before``, where it happened (``where``, e.g. "in the hidden case", and the case),
+    then ``after``: "stopped after 15 s in the hidden case with B = 1: an endless loop?"."""
+
+    def __init__(self, before, where="", after=""):
+        super().__init__(f"{before} {where}{after}".replace("  ", " "))
+        self.before, self.where, self.after = before, where, after
+
+    def describe(self, case=None):
+        """The whole message, naming ``case`` (a check's description of its case)."""
+        place = self.where
+        if case:
+            joined = case if case.startswith(("with ", "for ", "on ", "when ")) else f"({case})"
+            place = f"{place} {joined}" if place else joined
+        return f"{self.before} {place}{self.after}" if place else f"{self.before}{self.after}"
+
+
+def call_student(function, *args, name=None, hint=None, none_ok=False, case=None, **kwargs):
     """Call the student's function, turning a crash into a readable failure.
 
-    ``hint`` replaces the generic advice appended to the error message. A result of
-    None (the untouched ``...`` stub) fails unless ``none_ok``.
+    ``hint`` replaces the generic advice appended to the error message; ``case`` describes
+    the case, for a call the grader had to stop. A result of None (the untouched ``...``
+    stub) fails unless ``none_ok``.
     """
     name = name or getattr(function, "__name__", "your function")
     hint = hint or "Check the shapes in the docstring against the arrays you multiply."
     try:
         result = function(*args, **kwargs)
+    except CallFailed as failure:  # the grader ended the call: its message is complete
+        raise ExerciseFailure(failure.describe(case)) from None
     except NotImplementedError:
         raise ExerciseFailure(f"{name} is not written yet: replace the `...` with your code.")
     except Exception as error:  # the student's bug, reported, not raised
@@ -120,3 +183,53 @@ def diagnose(result, expected, mistakes, what, tolerance=1e-8, properties=None):
         f"{what}: the result is off by up to {worst_difference(result, expected):.3g}. "
         "Compare your code with the equation term by term."
     )
+
+
+def _swap_in_the_books(student, helpers):
+    """Bind the book's function of each helper in the student's namespace where it holds
+    the student's own; returns (the names swapped, a function that puts them back), or
+    None when nothing was swapped (the grader's proxy has no namespace here)."""
+    from seqbook import reference
+
+    namespace = getattr(student, "__globals__", None)
+    if not isinstance(namespace, dict):
+        return None
+    swapped = {}
+    for name in helpers:
+        book = getattr(reference, name, None)
+        if callable(namespace.get(name)) and book is not None and namespace[name] is not book:
+            swapped[name] = namespace[name]
+            namespace[name] = book
+    if not swapped:
+        return None
+    return list(swapped), lambda: namespace.update(swapped)
+
+
+def blames_earlier(*helpers):
+    """Decorate the check of an exercise that calls the chapter's earlier exercises
+    ``helpers``. In the student's notebook those are the student's own: when the check
+    fails, it runs again with the book's; if it then passes, the message says that the
+    exercise is right and the earlier function it calls is what is wrong."""
+    def decorate(check):
+        @functools.wraps(check)
+        def checked(student):
+            try:
+                return check(student)
+            except ExerciseFailure as failure:
+                swapped = _swap_in_the_books(student, helpers)
+                if swapped is None:
+                    raise
+                names, restore = swapped
+                try:
+                    check(student)
+                except AssertionError:
+                    raise failure from None
+                finally:
+                    restore()
+            mine = " and ".join(names)
+            raise ExerciseFailure(
+                f"{getattr(student, '__name__', 'this function')} itself is right, but it "
+                f"calls your {mine}, which is not: with the book's {mine} it passes. Fix "
+                f"{mine} first; its own check says what is wrong.")
+        return checked
+    return decorate

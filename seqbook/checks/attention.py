@@ -25,7 +25,16 @@ import itertools
 import numpy as np
 
 from seqbook import reference
-from seqbook.checks import ExerciseFailure, call_student, diagnose, matches
+from seqbook.checks import (
+    ExerciseFailure,
+    blames_earlier,
+    call_student,
+    diagnose,
+    hidden_rng,
+    matches,
+    shuffled,
+    size,
+)
 from seqbook.checks.torch_attention import torch_attention, torch_decoder_step, torch_masked_softmax
 from seqbook.tasks.vocabulary import length_mask
 
@@ -119,7 +128,7 @@ def _check_softmax(student, scores, mask, what, given_mask=None, large=False):
     hint = ("The mask may come as booleans or as 0/1 numbers: mask = np.asarray(mask, "
             "dtype=bool) turns either into booleans.")
     result = call_student(student, scores.copy(), given_mask.copy(), name="masked_softmax",
-                          hint=hint)
+                          hint=hint, case=what)
     result = _as_float_array(result, f"masked_softmax's weights ({what})")
     expected = torch_masked_softmax(scores, mask)
     if result.shape != expected.shape:
@@ -127,7 +136,8 @@ def _check_softmax(student, scores, mask, what, given_mask=None, large=False):
                               f"expected {expected.shape}, the shape of the scores.")
     if given_mask.dtype != bool and not matches(result, expected):
         with np.errstate(all="ignore"):
-            boolean = call_student(student, scores.copy(), mask.copy(), name="masked_softmax")
+            boolean = call_student(student, scores.copy(), mask.copy(), name="masked_softmax",
+                                   case=what)
         if matches(_as_float_array(boolean, "masked_softmax's weights"), expected):
             raise ExerciseFailure(
                 f"{what}: your masked_softmax is right with a boolean mask but not with a "
@@ -161,24 +171,43 @@ def masked_softmax_public(student):
                    large=True)
 
 
+def _drawn_lengths(rng, longest=12):
+    """(lengths, S) of padded batches drawn from ``rng``: S = 1, a batch of one, a batch
+    without padding, sequences of length one, and a larger batch padded beyond its
+    longest sequence."""
+    full = size(rng, 3, 9)
+    many = [size(rng, 1, longest) for _ in range(size(rng, 5, 8))]
+    one = size(rng, 2, 6)
+    return shuffled(rng, [([1], 1), ([one], one + size(rng, 0, 2)),
+                          ([full] * size(rng, 2, 6), full),
+                          ([1] * size(rng, 2, 3), size(rng, 2, 4)),
+                          ([size(rng, 1, 7) for _ in range(4)], 7),
+                          (many, max(many) + size(rng, 0, 2))])
+
+
 def masked_softmax_hidden(student):
-    """Other sizes, a batch of one, 0/1 masks, huge scores at padding, very negative ones."""
-    rng = np.random.default_rng(4202)
-    for lengths, S in [([1], 1), ([3], 4), ([2, 7, 1, 4], 7), ([9, 9, 9, 9, 9, 9], 9),
-                       ([1, 1], 3), ([12, 5, 8, 1, 3, 12, 6], 13)]:
+    """From the instructor's seed: other sizes, a batch of one, 0/1 masks, huge scores
+    at padding, very negative scores."""
+    rng = hidden_rng("masked_softmax", 4202)
+    for lengths, S in _drawn_lengths(rng):
+        lengths[int(rng.integers(len(lengths)))] = min(S, max(lengths))  # one fills S
         scores, mask = _softmax_case(rng, lengths, S, scale=3.0)
         _check_softmax(student, scores, mask, f"lengths {lengths}, S = {S}")
-    scores, mask = _softmax_case(rng, [4, 2, 3], 5)
-    _check_softmax(student, scores, mask, "lengths 4, 2, 3 with a 0/1 integer mask",
-                   given_mask=mask.astype(np.int64))
-    _check_softmax(student, scores, mask, "lengths 4, 2, 3 with a 0./1. float mask",
-                   given_mask=mask.astype(np.float64))
-    scores, mask = _softmax_case(rng, [4, 2, 3], 5, scale=1e4)
-    scores[~mask] = 5e4  # the largest scores sit at padded positions
+    S = size(rng, 4, 7)
+    lengths = [S] + [size(rng, 1, S - 1) for _ in range(size(rng, 1, 3))]
+    scores, mask = _softmax_case(rng, lengths, S)
+    kinds = shuffled(rng, [("a 0/1 integer mask", np.int64), ("a 0./1. float mask",
+                                                                np.float64)])
+    for what, dtype in kinds:
+        _check_softmax(student, scores, mask, f"lengths {lengths} with {what}",
+                       given_mask=mask.astype(dtype))
+    scores, mask = _softmax_case(rng, lengths, S, scale=1e4)
+    scores[~mask] = rng.uniform(4e4, 6e4)  # the largest scores sit at padded positions
     _check_softmax(student, scores, mask, "scores of about 1e4 and 5e4 at padding",
                    large=True)
-    scores, mask = _softmax_case(rng, [4, 2, 3], 5)
-    _check_softmax(student, scores - 1e4, mask, "scores of about -1e4", large=True)
+    scores, mask = _softmax_case(rng, lengths, S)
+    _check_softmax(student, scores - rng.uniform(0.8e4, 1.2e4), mask,
+                   "scores of about -1e4", large=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,7 +265,8 @@ def _attention_mistakes(query, keys, mask, W, U, v):
 def _check_attention(student, query, keys, mask, W, U, v, what):
     B, S, Hk = keys.shape
     result = call_student(student, query.copy(), keys.copy(), mask.copy(), W.copy(),
-                          U.copy(), v.copy(), name="additive_attention", hint=ATTENTION_HINT)
+                          U.copy(), v.copy(), name="additive_attention", hint=ATTENTION_HINT,
+                          case=what)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise ExerciseFailure("additive_attention should return two arrays, "
                               "(context, weights); got "
@@ -282,6 +312,7 @@ def _attention_case(rng, lengths, Hd, Hk, A, S=None, garbage=False):
     return query, keys, mask, W, U, v
 
 
+@blames_earlier("masked_softmax")
 def additive_attention_public(student):
     """No padding, then lengths 5, 3, 1 (B = 3, S = 5, Hd = 4, Hk = 6, A = 5)."""
     rng = np.random.default_rng(4303)
@@ -291,20 +322,32 @@ def additive_attention_public(student):
     _check_attention(student, *case, "lengths 5, 3, 1 (B = 3, S = 5)")
 
 
+@blames_earlier("masked_softmax")
 def additive_attention_hidden(student):
-    """A batch of one, Hd = Hk, B = S, larger sizes, garbage at padding, large scores."""
-    rng = np.random.default_rng(4404)
-    for lengths, Hd, Hk, A, S in [([1], 2, 4, 3, 1), ([3], 5, 8, 4, 4),
-                                  ([4, 2, 4, 1], 6, 6, 5, 4), ([7, 7], 3, 10, 8, 7),
-                                  ([9, 3, 6, 1, 9, 2], 16, 20, 12, 10)]:
+    """From the instructor's seed: a batch of one, Hd = Hk (W and U swappable), B = S,
+    larger sizes, garbage at padding, large scores."""
+    rng = hidden_rng("additive_attention", 4404)
+    same = size(rng, 3, 8)
+    B = size(rng, 3, 5)
+    cases = shuffled(rng, [
+        ([1], size(rng, 1, 3), size(rng, 2, 5), size(rng, 2, 4), 1),
+        ([size(rng, 2, 4)], size(rng, 2, 6), size(rng, 4, 9), size(rng, 2, 5), 4),
+        ([B] + [size(rng, 1, B) for _ in range(B - 1)], same, same, size(rng, 3, 6), B),
+        ([size(rng, 3, 7)] * 2, size(rng, 2, 4), size(rng, 6, 12), size(rng, 5, 9), 7),
+        ([size(rng, 1, 9) for _ in range(size(rng, 5, 7))], size(rng, 10, 18),
+         size(rng, 12, 22), size(rng, 8, 14), 10)])
+    for lengths, Hd, Hk, A, S in cases:
+        lengths[0] = S  # one sequence fills S
         case = _attention_case(rng, lengths, Hd, Hk, A, S)
         _check_attention(student, *case, f"lengths {lengths}, S = {S}, Hd = {Hd}, Hk = {Hk}, "
                          f"A = {A}")
-    case = _attention_case(rng, [5, 3, 1], Hd=4, Hk=6, A=5, garbage=True)
-    _check_attention(student, *case, "lengths 5, 3, 1 with large values stored at padding")
-    query, keys, mask, W, U, v = _attention_case(rng, [4, 2, 3], Hd=4, Hk=6, A=5)
-    _check_attention(student, query, keys, mask, W, U, 1e4 * v,
-                     "lengths 4, 2, 3 with scores of about 1e4")
+    lengths = [5, size(rng, 1, 4), size(rng, 1, 4)]
+    case = _attention_case(rng, lengths, Hd=4, Hk=6, A=5, garbage=True)
+    _check_attention(student, *case, f"lengths {lengths} with large values stored at padding")
+    query, keys, mask, W, U, v = _attention_case(rng, lengths, Hd=size(rng, 2, 5),
+                                                 Hk=size(rng, 3, 7), A=size(rng, 3, 6))
+    _check_attention(student, query, keys, mask, W, U, rng.uniform(0.8e4, 1.2e4) * v,
+                     f"lengths {lengths} with scores of about 1e4")
 
 
 # ---------------------------------------------------------------------------------------
@@ -400,7 +443,8 @@ def _check_step(student, prev_embedding, state_prev, keys, mask, params, what):
     Hd, V = state_prev.shape[1], params["W_out"].shape[0]
     result = call_student(student, prev_embedding.copy(), state_prev.copy(), keys.copy(),
                           mask.copy(), {name: value.copy() for name, value in params.items()},
-                          name="attention_decoder_step", hint=STEP_HINT)
+                          name="attention_decoder_step", hint=STEP_HINT,
+                          case=what)
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         got = type(result).__name__
         if isinstance(result, (tuple, list)):
@@ -429,6 +473,7 @@ def _check_step(student, prev_embedding, state_prev, keys, mask, params, what):
     diagnose(logits, expected[0], logit_mistakes, f"{what}, the logits")
 
 
+@blames_earlier("additive_attention", "masked_softmax", "gru_cell_forward")
 def attention_decoder_step_public(student):
     """Lengths 5, 3, 1 (B = 3, S = 5, E = 3, Hd = 4, Hk = 6, A = 5, V = 7), then no padding."""
     rng = np.random.default_rng(4505)
@@ -438,20 +483,31 @@ def attention_decoder_step_public(student):
     _check_step(student, *case, "a batch of 2 without padding (S = 4)")
 
 
+@blames_earlier("additive_attention", "masked_softmax", "gru_cell_forward")
 def attention_decoder_step_hidden(student):
-    """A batch of one, equal sizes, larger sizes, garbage at padding, large scores."""
-    rng = np.random.default_rng(4606)
-    for lengths, E, Hd, Hk, A, V in [([1], 2, 3, 4, 2, 5), ([3], 4, 4, 4, 4, 4),
-                                     ([6, 2, 6, 1, 4], 8, 10, 12, 9, 20),
-                                     ([2, 7, 7], 5, 3, 8, 6, 11)]:
+    """From the instructor's seed: a batch of one, equal sizes, larger sizes, garbage at
+    padding, large scores."""
+    rng = hidden_rng("attention_decoder_step", 4606)
+    same = size(rng, 3, 6)
+    cases = shuffled(rng, [
+        ([1], size(rng, 1, 3), size(rng, 2, 4), size(rng, 2, 5), size(rng, 2, 3),
+         size(rng, 3, 6)),
+        ([size(rng, 2, 4)], same, same, same, same, same),
+        ([size(rng, 1, 6) for _ in range(size(rng, 4, 6))], size(rng, 6, 10),
+         size(rng, 8, 12), size(rng, 10, 14), size(rng, 7, 10), size(rng, 15, 25)),
+        ([size(rng, 1, 7) for _ in range(3)], size(rng, 3, 6), size(rng, 2, 4),
+         size(rng, 6, 10), size(rng, 4, 7), size(rng, 8, 12))])
+    for lengths, E, Hd, Hk, A, V in cases:
         case = _step_case(rng, lengths, E, Hd, Hk, A, V)
         _check_step(student, *case, f"lengths {lengths}, E = {E}, Hd = {Hd}, Hk = {Hk}, "
                     f"A = {A}, V = {V}")
-    case = _step_case(rng, [5, 3, 1], E=3, Hd=4, Hk=6, A=5, V=7, garbage=True)
-    _check_step(student, *case, "lengths 5, 3, 1 with large values stored at padding")
-    *case, params = _step_case(rng, [4, 2, 3], E=3, Hd=4, Hk=6, A=5, V=7)
-    _check_step(student, *case, {**params, "v": 1e4 * params["v"]},
-                "lengths 4, 2, 3 with attention scores of about 1e4")
+    lengths = [5, size(rng, 1, 4), size(rng, 1, 4)]
+    case = _step_case(rng, lengths, E=3, Hd=4, Hk=6, A=5, V=7, garbage=True)
+    _check_step(student, *case, f"lengths {lengths} with large values stored at padding")
+    *case, params = _step_case(rng, lengths, E=size(rng, 2, 4), Hd=size(rng, 3, 5),
+                               Hk=size(rng, 4, 7), A=size(rng, 3, 6), V=size(rng, 5, 9))
+    _check_step(student, *case, {**params, "v": rng.uniform(0.8e4, 1.2e4) * params["v"]},
+                f"lengths {lengths} with attention scores of about 1e4")
 
 
 # ---------------------------------------------------------------------------------------
@@ -580,7 +636,7 @@ def _check_greedy(student, rng, eos_steps, max_length, what, vocab_size=8, sos_i
                                      pad_id)
     state = decoder.initial_state(rng)
     result = call_student(student, decoder, state.copy(), sos_id, eos_id, max_length,
-                          pad_id=pad_id, name="greedy_decode",
+                          pad_id=pad_id, name="greedy_decode", case=what,
                           hint="Loop at most max_length times, feeding decoder_step an int "
                                "array (B,) of tokens and the state it returned last time.")
     eos_at = decoder.eos_steps
@@ -675,18 +731,26 @@ def greedy_decode_public(student):
 
 
 def greedy_decode_hidden(student):
-    """A batch of one, EOS first, no EOS at all, equal lengths, other token ids."""
-    rng = np.random.default_rng(4808)
-    cases = [
-        ([3], 6, {}, "a batch of one ending at step 4"),
-        ([0, 0], 4, {}, "EOS at the first step"),
-        ([None, None, None], 4, {}, "no EOS before max_length = 4"),
-        ([2, 2, 2], 6, {}, "all three ending at step 3"),
-        ([5, 1, 3, 0, 6, 2], 9, {}, "six sequences, max_length = 9"),
-        ([4, None, 1], 3, {}, "max_length = 3 cutting two sequences"),
+    """From the instructor's seed: a batch of one, EOS first, no EOS at all, equal
+    lengths, a larger batch, max_length cutting sequences, max_length = 1, other token
+    ids."""
+    rng = hidden_rng("greedy_decode", 4808)
+    same = size(rng, 1, 4)
+    many = [size(rng, 0, 7) for _ in range(size(rng, 5, 7))]
+    vocabulary = size(rng, 8, 12)
+    sos, eos, pad = (int(token) for token in 1 + rng.choice(vocabulary - 1, size=3,
+                                                             replace=False))
+    cases = shuffled(rng, [
+        ([size(rng, 1, 5)], size(rng, 6, 8), {}, "a batch of one"),
+        ([0] * size(rng, 1, 3), size(rng, 3, 5), {}, "EOS at the first step"),
+        ([None] * size(rng, 1, 3), size(rng, 3, 5), {}, "no EOS before max_length"),
+        ([same] * 3, same + size(rng, 2, 4), {}, f"all three ending at step {same + 1}"),
+        (many, max(many) + size(rng, 2, 3), {}, f"{len(many)} sequences"),
+        ([size(rng, 4, 6), None, size(rng, 0, 1)], 3, {}, "max_length = 3 cutting two")])
+    cases += [  # last, so that a mistake shows first where its message can name it
         ([None], 1, {}, "max_length = 1"),
-        ([3, 1, 4], 7, {"vocab_size": 9, "sos_id": 0, "eos_id": 5, "pad_id": 3},
-         "sos_id = 0, eos_id = 5, pad_id = 3"),
-    ]
+        ([3, 1, 4], 7, {"vocab_size": vocabulary, "sos_id": sos, "eos_id": eos,
+                        "pad_id": pad}, f"sos_id = {sos}, eos_id = {eos}, pad_id = {pad}")]
     for eos_steps, max_length, ids, what in cases:
-        _check_greedy(student, rng, eos_steps, max_length, what, **ids)
+        _check_greedy(student, rng, eos_steps, max_length, f"{what}, max_length = "
+                      f"{max_length}" if "max_length" not in what else what, **ids)

@@ -16,7 +16,16 @@ import numpy as np
 import torch
 
 from seqbook import reference
-from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
+from seqbook.checks import (
+    ExerciseFailure,
+    call_student,
+    diagnose,
+    expect_array,
+    hidden_rng,
+    matches,
+    shuffled,
+    size,
+)
 from seqbook.models.recurrent import RECURRENT
 from seqbook.tasks.vocabulary import length_mask
 
@@ -130,7 +139,7 @@ def _cell_mistakes(x, hidden_prev, W_x, W_h, b_x, b_h):
 def _check_cell(student, x, hidden_prev, weights, what):
     result = call_student(student, x, hidden_prev, weights["W_x"], weights["W_h"],
                           weights["b_x"], weights["b_h"], name="gru_cell_forward",
-                          hint=TRANSPOSE_HINT)
+                          hint=TRANSPOSE_HINT, case=what)
     if isinstance(result, (tuple, list)):
         raise ExerciseFailure(
             f"gru_cell_forward returned a {type(result).__name__}; it should return only the "
@@ -161,23 +170,32 @@ def gru_cell_forward_public(student):
 
 
 def gru_cell_forward_hidden(student):
-    """Other sizes, an update gate near 1 (the state must be kept), large inputs."""
-    rng = np.random.default_rng(3202)
-    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (7, 2, 9), (16, 10, 6)]:
+    """From the instructor's seed: a single example and unit, a single example, two
+    larger layers, a strong update bias, an update gate saturated at 1 (the state must be
+    kept), large inputs."""
+    rng = hidden_rng("gru_cell_forward", 3202)
+    sizes = shuffled(rng, [(1, 1, 1), (1, size(rng, 2, 5), size(rng, 2, 4)),
+                           (size(rng, 5, 9), size(rng, 1, 3), size(rng, 6, 12)),
+                           (size(rng, 10, 20), size(rng, 6, 12), size(rng, 3, 8))])
+    for batch, input_size, hidden_size in sizes:
         case = _cell_case(rng, batch, input_size, hidden_size)
         _check_cell(student, *case, f"with B = {batch}, D = {input_size}, H = {hidden_size}")
-    case = _cell_case(rng, 4, 3, 3, update_bias=4.0)
-    _check_cell(student, *case, "with an update-gate bias of +4")
-    x, hidden_prev, weights = _cell_case(rng, 4, 3, 3, update_bias=40.0)
+    bias = float(np.round(rng.uniform(3, 5), 1))
+    case = _cell_case(rng, size(rng, 2, 6), size(rng, 2, 4), size(rng, 2, 4), update_bias=bias)
+    _check_cell(student, *case, f"with an update-gate bias of +{bias:g}")
+    x, hidden_prev, weights = _cell_case(rng, size(rng, 2, 6), size(rng, 2, 4),
+                                         size(rng, 2, 4), update_bias=40.0)
     result = call_student(student, x, hidden_prev, weights["W_x"], weights["W_h"],
-                          weights["b_x"], weights["b_h"], name="gru_cell_forward")
+                          weights["b_x"], weights["b_h"], name="gru_cell_forward",
+                          case="with the update gate saturated")
     result = expect_array(result, hidden_prev.shape, "gru_cell_forward's h_t")
     if not matches(result, hidden_prev, tolerance=1e-6):
         raise ExerciseFailure("with the update gate saturated at z = 1 the GRU must keep its "
                               "old state, h_t = h_{t-1}; yours changed it.")
-    x, hidden_prev, weights = _cell_case(rng, 4, 3, 3)
-    result = call_student(student, 100 * x, hidden_prev, weights["W_x"], weights["W_h"],
-                          weights["b_x"], weights["b_h"], name="gru_cell_forward")
+    x, hidden_prev, weights = _cell_case(rng, size(rng, 2, 6), size(rng, 2, 4), size(rng, 2, 4))
+    result = call_student(student, rng.uniform(80, 120) * x, hidden_prev, weights["W_x"],
+                          weights["W_h"], weights["b_x"], weights["b_h"],
+                          name="gru_cell_forward", case="for large inputs")
     result = expect_array(result, hidden_prev.shape, "gru_cell_forward's h_t (large inputs)")
     if np.abs(result).max() > 1.0:
         raise ExerciseFailure("for large inputs the hidden state left (-1, 1): h_t mixes "
@@ -224,7 +242,8 @@ def _count_mistakes(kind, D, H):
 
 def _check_counts(student, input_size, hidden_size):
     case = f"parameter_counts(input_size={input_size}, hidden_size={hidden_size})"
-    result = call_student(student, input_size, hidden_size, name="parameter_counts")
+    result = call_student(student, input_size, hidden_size, name="parameter_counts",
+                          case=f"for {case}")
     if not isinstance(result, dict):
         raise ExerciseFailure(f"{case} should return a dict with the keys 'rnn', 'lstm' and "
                               f"'gru'; got {type(result).__name__}.")
@@ -257,8 +276,13 @@ def parameter_counts_public(student):
 
 
 def parameter_counts_hidden(student):
-    """The smallest layer, a square one, and a large one."""
-    for input_size, hidden_size in [(1, 1), (8, 8), (300, 512), (1, 100)]:
+    """From the instructor's seed: the smallest layer, a square one, a large one, and
+    one input feeding many units."""
+    rng = hidden_rng("parameter_counts", 3303)
+    square = size(rng, 2, 16)
+    for input_size, hidden_size in shuffled(rng, [(1, 1), (square, square),
+                                                  (size(rng, 200, 400), size(rng, 300, 600)),
+                                                  (1, size(rng, 50, 150))]):
         _check_counts(student, input_size, hidden_size)
 
 
@@ -288,7 +312,8 @@ def _padded_case(rng, lengths, input_size=3, hidden_size=4):
 def _check_last(student, hiddens, lengths, expected, what):
     B, T, H = hiddens.shape
     result = call_student(student, hiddens.copy(), lengths.copy(), name="last_valid_step",
-                          hint="Index with two arrays, hiddens[np.arange(B), lengths - 1].")
+                          hint="Index with two arrays, hiddens[np.arange(B), lengths - 1].",
+                          case=what)
     if np.shape(result) == (B, B, H):
         raise ExerciseFailure(
             f"last_valid_step returned shape {(B, B, H)}: hiddens[:, lengths - 1] takes every "
@@ -317,15 +342,27 @@ def last_valid_step_public(student):
     _check_last(student, hiddens, lengths, expected, "lengths 4, 2, 5, padded to T = 6")
 
 
+def _drawn_lengths(rng):
+    """Lengths of padded batches drawn from ``rng``: with a length one, a batch of one,
+    equal lengths, and a longer batch."""
+    equal = size(rng, 2, 6)
+    return shuffled(rng, [[1, size(rng, 2, 6)], [size(rng, 3, 9)],
+                          [equal] * size(rng, 2, 4),
+                          [size(rng, 1, 14) for _ in range(size(rng, 6, 10))]])
+
+
 def last_valid_step_hidden(student):
-    """Length one, a batch of one, equal lengths, and a longer batch."""
-    rng = np.random.default_rng(3404)
-    for lengths in ([1, 3], [7], [3, 3, 3], [9, 1, 4, 12, 6, 2, 8, 5]):
-        hiddens, lengths_, expected = _padded_case(rng, lengths, hidden_size=6)
+    """From the instructor's seed: length one, a batch of one, equal lengths, a longer
+    batch, and a batch whose longest sequence fills it (no padding after it)."""
+    rng = hidden_rng("last_valid_step", 3404)
+    for lengths in _drawn_lengths(rng):
+        hiddens, lengths_, expected = _padded_case(rng, lengths, hidden_size=size(rng, 2, 8))
         _check_last(student, hiddens, lengths_, expected, f"lengths {lengths}")
-    hiddens, lengths_, expected = _padded_case(rng, [5, 2])
-    hiddens = hiddens[:, :5]  # the longest sequence fills the batch: no padding after it
-    _check_last(student, hiddens, lengths_, expected, "lengths 5, 2, padded to T = 5")
+    longest = size(rng, 4, 8)
+    hiddens, lengths_, expected = _padded_case(rng, [longest, size(rng, 1, longest - 1)])
+    hiddens = hiddens[:, :longest]  # the longest sequence fills the batch: no padding after it
+    _check_last(student, hiddens, lengths_, expected,
+                f"lengths {longest}, {lengths_[1]}, padded to T = {longest}")
 
 
 def _check_mean(student, hiddens, lengths, what, boolean_mask=False):
@@ -333,7 +370,8 @@ def _check_mean(student, hiddens, lengths, what, boolean_mask=False):
     mask = length_mask(lengths, T).astype(np.float64)
     given_mask = mask.astype(bool) if boolean_mask else mask
     result = call_student(student, hiddens.copy(), given_mask.copy(), name="masked_mean",
-                          hint="Multiply by mask[:, :, None] so the mask broadcasts over H.")
+                          hint="Multiply by mask[:, :, None] so the mask broadcasts over H.",
+                          case=what)
     result = expect_array(result, (B, H), f"masked_mean ({what})")
     expected = np.stack([hiddens[b, :length].mean(axis=0) for b, length in enumerate(lengths)])
     mistakes = {
@@ -355,11 +393,14 @@ def masked_mean_public(student):
 
 
 def masked_mean_hidden(student):
-    """Length one, equal lengths, a boolean mask, and a longer batch."""
-    rng = np.random.default_rng(3606)
-    for lengths in ([1, 3], [4, 4], [9, 1, 4, 12, 6, 2, 8, 5]):
-        hiddens, lengths_, _ = _padded_case(rng, lengths, hidden_size=6)
+    """From the instructor's seed: length one, a batch of one, equal lengths, a longer
+    batch, and a boolean mask."""
+    rng = hidden_rng("masked_mean", 3606)
+    for lengths in _drawn_lengths(rng):
+        hiddens, lengths_, _ = _padded_case(rng, lengths, hidden_size=size(rng, 2, 8))
         _check_mean(student, hiddens, lengths_, f"lengths {lengths}")
-    hiddens, lengths_, _ = _padded_case(rng, [3, 5, 2])
-    _check_mean(student, hiddens, lengths_, "lengths 3, 5, 2 with a boolean mask",
+    lengths = [size(rng, 1, 7) for _ in range(size(rng, 2, 4))]
+    hiddens, lengths_, _ = _padded_case(rng, lengths)
+    _check_mean(student, hiddens, lengths_,
+                f"lengths {', '.join(map(str, lengths))} with a boolean mask",
                 boolean_mask=True)

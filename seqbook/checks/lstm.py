@@ -16,7 +16,17 @@ import numpy as np
 import torch
 
 from seqbook import reference
-from seqbook.checks import ExerciseFailure, call_student, diagnose, expect_array, matches
+from seqbook.checks import (
+    ExerciseFailure,
+    blames_earlier,
+    call_student,
+    diagnose,
+    expect_array,
+    hidden_rng,
+    matches,
+    shuffled,
+    size,
+)
 
 TRANSPOSE_HINT = (
     "A shape mismatch usually means a missing transpose: W_x has shape (4H, D) and x has "
@@ -145,7 +155,8 @@ def _diagnose_pair(result, expected, mistakes, what):
 
 def _check_cell(student, x, hidden_prev, cell_prev, weights, what):
     result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
-                          weights["b"], name="lstm_cell_forward", hint=TRANSPOSE_HINT)
+                          weights["b"], name="lstm_cell_forward", hint=TRANSPOSE_HINT,
+                          case=what)
     result = _expect_pair(result, hidden_prev.shape, "lstm_cell_forward", what)
     hiddens, cells_ = _torch_lstm(x[:, None], hidden_prev, cell_prev, **weights)
     expected = hiddens[:, 0], cells_[:, 0]
@@ -167,17 +178,25 @@ def lstm_cell_forward_public(student):
 
 
 def lstm_cell_forward_hidden(student):
-    """Other sizes, a strong forget bias, and large inputs that must stay bounded."""
-    rng = np.random.default_rng(2202)
-    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (7, 2, 9), (16, 10, 6)]:
+    """From the instructor's seed: a single example and unit, a single example, two
+    larger layers, a strong forget bias, and large inputs that must stay bounded."""
+    rng = hidden_rng("lstm_cell_forward", 2202)
+    sizes = shuffled(rng, [(1, 1, 1), (1, size(rng, 2, 5), size(rng, 2, 4)),
+                           (size(rng, 5, 9), size(rng, 1, 3), size(rng, 6, 12)),
+                           (size(rng, 10, 20), size(rng, 6, 12), size(rng, 3, 8))])
+    for batch, input_size, hidden_size in sizes:
         case = _cell_case(rng, batch, input_size, hidden_size)
         _check_cell(student, *case, f"with B = {batch}, D = {input_size}, H = {hidden_size}")
-    case = _cell_case(rng, 4, 3, 3, forget_bias=5.0)
-    _check_cell(student, *case, "with a forget-gate bias of +5")
-    x, hidden_prev, cell_prev, weights = _cell_case(rng, 4, 3, 3)
-    result = call_student(student, 100 * x, hidden_prev, cell_prev, weights["W_x"],
-                          weights["W_h"], weights["b"], name="lstm_cell_forward")
-    hidden, _ = _expect_pair(result, (4, 3), "lstm_cell_forward", "large inputs")
+    bias = float(np.round(rng.uniform(4, 6), 1))
+    case = _cell_case(rng, size(rng, 2, 6), size(rng, 2, 4), size(rng, 2, 4), forget_bias=bias)
+    _check_cell(student, *case, f"with a forget-gate bias of +{bias:g}")
+    batch, hidden_size = size(rng, 2, 6), size(rng, 2, 5)
+    x, hidden_prev, cell_prev, weights = _cell_case(rng, batch, size(rng, 2, 4), hidden_size)
+    result = call_student(student, rng.uniform(80, 120) * x, hidden_prev, cell_prev,
+                          weights["W_x"], weights["W_h"], weights["b"],
+                          name="lstm_cell_forward", case="for large inputs")
+    hidden, _ = _expect_pair(result, (batch, hidden_size), "lstm_cell_forward",
+                             "large inputs")
     if np.abs(hidden).max() > 1.0:
         raise ExerciseFailure("for large inputs the hidden state left (-1, 1): h_t is a "
                               "gate in (0, 1) times tanh(c_t).")
@@ -208,10 +227,11 @@ def _check_forward(student, xs, hidden0, cell0, weights, what):
     B, T, _ = xs.shape
     H = hidden0.shape[1]
     result = call_student(student, xs, hidden0, cell0, weights["W_x"], weights["W_h"],
-                          weights["b"], name="lstm_forward", hint=TRANSPOSE_HINT)
+                          weights["b"], name="lstm_forward", hint=TRANSPOSE_HINT,
+                          case=what)
     if isinstance(result, (tuple, list)) and len(result) == 2:
         shapes = [np.shape(part) for part in result]
-        if shapes == [(B, H), (B, H)] and T > 1:
+        if shapes == [(B, H), (B, H)]:  # (B, H) is never (B, T, H), even for T = 1
             raise ExerciseFailure(
                 "lstm_forward returned one hidden and one cell state, each (B, H). Return all "
                 f"of them, h_1 ... h_T and c_1 ... c_T, each stacked along axis 1: shape "
@@ -247,6 +267,7 @@ def _check_forward(student, xs, hidden0, cell0, weights, what):
     _diagnose_pair(result, expected, mistakes, what)
 
 
+@blames_earlier("lstm_cell_forward")
 def lstm_forward_public(student):
     """A batch of 2 sequences of length 6, D = 3, H = 4, with non-zero h_0 and c_0."""
     rng = np.random.default_rng(3303)
@@ -254,11 +275,18 @@ def lstm_forward_public(student):
     _check_forward(student, *case, "B = 2, T = 6, D = 3, H = 4")
 
 
+@blames_earlier("lstm_cell_forward")
 def lstm_forward_hidden(student):
-    """Length one, a single sequence, a long sequence, and B = T."""
-    rng = np.random.default_rng(4404)
-    for batch, length, input_size, hidden_size in [(1, 1, 2, 3), (1, 9, 1, 1), (5, 60, 4, 8),
-                                                   (4, 4, 4, 4)]:
+    """From the instructor's seed: length one, a single sequence and unit, a long
+    sequence, and B = T."""
+    rng = hidden_rng("lstm_forward", 4404)
+    square = size(rng, 3, 6)
+    sizes = shuffled(rng, [(size(rng, 1, 3), 1, size(rng, 1, 4), size(rng, 2, 5)),
+                           (1, size(rng, 6, 12), 1, 1),
+                           (size(rng, 3, 7), size(rng, 40, 70), size(rng, 2, 6),
+                            size(rng, 4, 10)),
+                           (square, square, size(rng, 2, 5), size(rng, 2, 5))])
+    for batch, length, input_size, hidden_size in sizes:
         case = _forward_case(rng, batch, length, input_size, hidden_size)
         _check_forward(student, *case,
                        f"B = {batch}, T = {length}, D = {input_size}, H = {hidden_size}")
@@ -267,15 +295,18 @@ def lstm_forward_hidden(student):
 def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_o):
     i_pre, f_pre, g_pre, o_pre = _blocks(x, hidden_prev, **weights)
 
-    def build(i_peek, f_peek, o_peek_old, o_peek_new):
-        input_gate = reference.sigmoid(i_pre + i_peek)
-        forget_gate = reference.sigmoid(f_pre + f_peek)
+    def build(i_peek, f_peek, o_peek_old, o_peek_new, gate=reference.sigmoid):
+        input_gate = gate(i_pre + i_peek)
+        forget_gate = gate(f_pre + f_peek)
         cell = forget_gate * cell_prev + input_gate * np.tanh(g_pre)
-        output_gate = reference.sigmoid(o_pre + o_peek_old + o_peek_new * cell)
+        output_gate = gate(o_pre + o_peek_old + o_peek_new * cell)
         return output_gate * np.tanh(cell), cell
 
     zero = 0.0
     return {
+        "the gates match tanh, not sigmoid. A gate is a sigmoid layer, with values in "
+        "(0, 1) (0 blocks, 1 lets through); only the candidate g uses tanh.":
+            build(peep_i * cell_prev, peep_f * cell_prev, zero, peep_o, gate=np.tanh),
         "the output gate peeks at the old cell c_{t-1}; in equation (2.10) it sees the new "
         "cell c_t, computed first.": build(peep_i * cell_prev, peep_f * cell_prev,
                                             peep_o * cell_prev, zero),
@@ -293,7 +324,7 @@ def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_
 def _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what):
     result = call_student(student, x, hidden_prev, cell_prev, weights["W_x"], weights["W_h"],
                           weights["b"], *peepholes, name="peephole_lstm_cell_forward",
-                          hint=TRANSPOSE_HINT)
+                          hint=TRANSPOSE_HINT, case=what)
     result = _expect_pair(result, hidden_prev.shape, "peephole_lstm_cell_forward", what)
     expected = reference.peephole_lstm_cell_forward(x, hidden_prev, cell_prev, **weights,
                                                 peep_i=peepholes[0], peep_f=peepholes[1],
@@ -327,22 +358,31 @@ def peephole_lstm_cell_forward_public(student):
 
 
 def peephole_lstm_cell_forward_hidden(student):
-    """Other sizes and strong peepholes."""
-    rng = np.random.default_rng(6606)
-    for batch, input_size, hidden_size, scale in [(1, 1, 1, 1.0), (6, 2, 7, 3.0),
-                                                  (2, 8, 3, 0.1)]:
+    """From the instructor's seed: a single example and unit, strong peepholes, weak
+    peepholes, and one peephole alone."""
+    rng = hidden_rng("peephole_lstm_cell_forward", 6606)
+    cases = shuffled(rng, [(1, 1, 1, 1.0, None),
+                           (size(rng, 4, 8), size(rng, 1, 3), size(rng, 5, 9), 3.0, None),
+                           (size(rng, 1, 3), size(rng, 6, 10), size(rng, 2, 4), 0.1, None),
+                           (size(rng, 2, 5), size(rng, 2, 4), size(rng, 2, 5), 1.0,
+                            size(rng, 0, 2))])
+    for batch, input_size, hidden_size, scale, alone in cases:
         x, hidden_prev, cell_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
-        _check_peephole(student, x, hidden_prev, cell_prev, weights,
-                        _peepholes(rng, hidden_size, scale),
-                        f"B = {batch}, D = {input_size}, H = {hidden_size}, peepholes up to "
-                        f"{scale:g}")
+        peepholes = _peepholes(rng, hidden_size, scale)
+        what = (f"B = {batch}, D = {input_size}, H = {hidden_size}, peepholes up to "
+                f"{scale:g}")
+        if alone is not None:
+            peepholes = tuple(p if k == alone else np.zeros(hidden_size)
+                              for k, p in enumerate(peepholes))
+            what = f"B = {batch}, D = {input_size}, H = {hidden_size}, only peep_" + "ifo"[alone]
+        _check_peephole(student, x, hidden_prev, cell_prev, weights, peepholes, what)
 
 
 def _check_steps(student, cell0, forget_gate, input_gate, candidate, steps):
     case = (f"cell_after_steps(cell0={cell0}, forget_gate={forget_gate}, "
             f"input_gate={input_gate}, candidate={candidate}, steps={steps})")
     result = call_student(student, cell0, forget_gate, input_gate, candidate, steps,
-                          name="cell_after_steps")
+                          name="cell_after_steps", case=f"for {case}")
     expected = reference.cell_after_steps(cell0, forget_gate, input_gate, candidate, steps)
     result = expect_array(result, np.shape(expected), case)
     write = input_gate * candidate
@@ -375,10 +415,21 @@ def cell_after_steps_public(student):
 
 
 def cell_after_steps_hidden(student):
-    """Zero steps, one step, many steps (it settles at i g / (1 - f)), and arrays."""
-    _check_steps(student, 1.5, 0.7, 0.3, -0.6, 0)
-    _check_steps(student, -1.0, 0.2, 1.0, 1.0, 1)
-    _check_steps(student, 0.0, 0.95, 0.4, 0.5, 200)
-    _check_steps(student, 3.0, 1.0, 1.0, -0.25, 7)
-    _check_steps(student, np.array([1.0, -2.0, 0.5]), np.array([0.9, 0.5, 1.0]),
-                 np.array([0.1, 0.0, 0.5]), np.array([1.0, -1.0, 0.2]), 5)
+    """From the instructor's seed: zero steps, one step, many steps (it settles at
+    i g / (1 - f)), f = 1 (nothing forgotten), and arrays."""
+    rng = hidden_rng("cell_after_steps", 7707)
+
+    def value(low, high):
+        return float(np.round(rng.uniform(low, high), 2))
+
+    n = size(rng, 2, 5)
+    cases = shuffled(rng, [
+        (value(-2, 2), value(0.1, 0.9), value(0, 1), value(-1, 1), 0),
+        (value(-2, 2), value(0.1, 0.9), value(0.2, 1), value(-1, 1), 1),
+        (value(-1, 1), value(0.9, 0.99), value(0.2, 0.8), value(-1, 1), size(rng, 150, 250)),
+        (value(-3, 3), 1.0, value(0.2, 1), value(-1, 1), size(rng, 4, 9)),
+        (np.round(rng.uniform(-2, 2, n), 2), np.round(rng.uniform(0.1, 1, n), 2),
+         np.round(rng.uniform(0, 1, n), 2), np.round(rng.uniform(-1, 1, n), 2),
+         size(rng, 3, 7))])
+    for cell0, forget_gate, input_gate, candidate, steps in cases:
+        _check_steps(student, cell0, forget_gate, input_gate, candidate, steps)

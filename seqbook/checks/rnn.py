@@ -10,9 +10,13 @@ import numpy as np
 from seqbook import reference
 from seqbook.checks import (
     ExerciseFailure,
+    blames_earlier,
     call_student,
     diagnose,
     expect_array,
+    hidden_rng,
+    shuffled,
+    size,
 )
 
 TRANSPOSE_HINT = (
@@ -46,14 +50,15 @@ def _cell_mistakes(x, hidden_prev, W_xh, W_hh, b_h):
         "in.": np.tanh(x @ W_xh.T + b_h),
         "the input term W_xh x_t is missing.": np.tanh(hidden_prev @ W_hh.T + b_h),
     }
+    # W_hh is square, so using it untransposed always gives the right shape
+    mistakes[
+        "W_hh is used untransposed: the recurrent term is hidden_prev @ W_hh.T."
+    ] = np.tanh(x @ W_xh.T + hidden_prev @ W_hh + b_h)
     if W_xh.shape[0] == W_xh.shape[1]:
         mistakes[
             "the weights are used untransposed. With a batch stored as rows, W_xh x_t "
             "becomes x @ W_xh.T (W_xh has shape (H, D))."
         ] = np.tanh(x @ W_xh + hidden_prev @ W_hh + b_h)
-        mistakes[
-            "W_hh is used untransposed: the recurrent term is hidden_prev @ W_hh.T."
-        ] = np.tanh(x @ W_xh.T + hidden_prev @ W_hh + b_h)
         mistakes["W_xh is used untransposed: the input term is x @ W_xh.T."] = np.tanh(
             x @ W_xh + hidden_prev @ W_hh.T + b_h
         )
@@ -64,7 +69,8 @@ def _cell_mistakes(x, hidden_prev, W_xh, W_hh, b_h):
 
 def _check_cell(student, x, hidden_prev, weights, what):
     result = call_student(student, x, hidden_prev, weights["W_xh"], weights["W_hh"],
-                          weights["b_h"], name="rnn_cell_forward", hint=TRANSPOSE_HINT)
+                          weights["b_h"], name="rnn_cell_forward", hint=TRANSPOSE_HINT,
+                          case=what)
     B, H = hidden_prev.shape
     result = expect_array(result, (B, H), f"rnn_cell_forward's output ({what})")
     expected = reference.rnn_cell_forward(x, hidden_prev, **weights)
@@ -89,17 +95,24 @@ def rnn_cell_forward_public(student):
 
 
 def rnn_cell_forward_hidden(student):
-    """Other sizes: a single example, a single unit, a wide layer, large inputs."""
-    rng = np.random.default_rng(202)
-    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (7, 2, 9), (16, 10, 6)]:
+    """Sizes and values from the instructor's seed: a single example and a single unit,
+    a single example, square weights, two larger layers, then large inputs."""
+    rng = hidden_rng("rnn_cell_forward", 202)
+    sizes = shuffled(rng, [(1, 1, 1), (1, size(rng, 2, 5), size(rng, 2, 5)),
+                           (size(rng, 2, 6),) + (size(rng, 2, 7),) * 2,
+                           (size(rng, 5, 9), size(rng, 1, 3), size(rng, 6, 12)),
+                           (size(rng, 10, 20), size(rng, 6, 12), size(rng, 2, 8))])
+    for batch, input_size, hidden_size in sizes:
         x, hidden_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
         _check_cell(student, x, hidden_prev, weights,
                     f"with B = {batch}, D = {input_size}, H = {hidden_size}")
-    x, hidden_prev, weights = _cell_case(rng, 4, 3, 3)
-    big = 50 * x
-    result = call_student(student, big, hidden_prev, weights["W_xh"], weights["W_hh"],
-                          weights["b_h"], name="rnn_cell_forward")
-    result = expect_array(result, (4, 3), "rnn_cell_forward's output for large inputs")
+    batch, input_size, hidden_size = size(rng, 2, 6), size(rng, 2, 5), size(rng, 2, 5)
+    x, hidden_prev, weights = _cell_case(rng, batch, input_size, hidden_size)
+    result = call_student(student, rng.uniform(40, 60) * x, hidden_prev, weights["W_xh"],
+                          weights["W_hh"], weights["b_h"], name="rnn_cell_forward",
+                          case="for large inputs")
+    result = expect_array(result, (batch, hidden_size),
+                          "rnn_cell_forward's output for large inputs")
     if np.abs(result).max() > 1.0:
         raise ExerciseFailure("for large inputs the hidden state left (-1, 1): apply np.tanh.")
 
@@ -115,8 +128,8 @@ def _check_forward(student, xs, hidden0, weights, what):
     B, T, _ = xs.shape
     H = hidden0.shape[1]
     result = call_student(student, xs, hidden0, weights["W_xh"], weights["W_hh"],
-                          weights["b_h"], name="rnn_forward")
-    if result is not None and np.shape(result) == (B, H) and T > 1:
+                          weights["b_h"], name="rnn_forward", case=what)
+    if result is not None and np.shape(result) == (B, H):  # never (B, T, H), even T = 1
         raise ExerciseFailure(
             f"rnn_forward returned shape {(B, H)}, one hidden state. Return all of them, "
             f"h_1 ... h_T, stacked along axis 1: shape (B, T, H) = {(B, T, H)}."
@@ -144,6 +157,7 @@ def _check_forward(student, xs, hidden0, weights, what):
     diagnose(result, expected, mistakes, what)
 
 
+@blames_earlier("rnn_cell_forward")
 def rnn_forward_public(student):
     """A batch of 2 sequences of length 6, D = 3, H = 4, with a non-zero h_0."""
     rng = np.random.default_rng(303)
@@ -151,11 +165,18 @@ def rnn_forward_public(student):
     _check_forward(student, xs, hidden0, weights, "B = 2, T = 6, D = 3, H = 4")
 
 
+@blames_earlier("rnn_cell_forward")
 def rnn_forward_hidden(student):
-    """Length one, a single sequence, long sequences, and B = T."""
-    rng = np.random.default_rng(404)
-    for batch, length, input_size, hidden_size in [(1, 1, 2, 3), (1, 9, 1, 1), (5, 50, 4, 8),
-                                                   (4, 4, 4, 4)]:
+    """Sizes and values from the instructor's seed: length one, a single sequence and a
+    single unit, a long sequence, and B = T."""
+    rng = hidden_rng("rnn_forward", 404)
+    square = size(rng, 3, 6)
+    sizes = shuffled(rng, [(size(rng, 1, 3), 1, size(rng, 1, 4), size(rng, 2, 5)),
+                           (1, size(rng, 6, 12), 1, 1),
+                           (size(rng, 3, 7), size(rng, 30, 60), size(rng, 2, 6),
+                            size(rng, 4, 10)),
+                           (square, square, size(rng, 2, 5), size(rng, 2, 5))])
+    for batch, length, input_size, hidden_size in sizes:
         xs, hidden0, weights = _forward_case(rng, batch, length, input_size, hidden_size)
         _check_forward(student, xs, hidden0, weights,
                        f"B = {batch}, T = {length}, D = {input_size}, H = {hidden_size}")
@@ -186,7 +207,7 @@ def _check_backward(student, rng, batch, input_size, hidden_size, what):
     hidden = reference.rnn_cell_forward(x, hidden_prev, **weights)
     d_hidden = rng.standard_normal((batch, hidden_size))
     result = call_student(student, d_hidden, x, hidden_prev, hidden, weights["W_xh"],
-                          weights["W_hh"], name="rnn_cell_backward")
+                          weights["W_hh"], name="rnn_cell_backward", case=what)
     if result is None or result is Ellipsis:
         raise ExerciseFailure("rnn_cell_backward returned None: return the dict of reference.")
     if not isinstance(result, dict):
@@ -243,16 +264,21 @@ def rnn_cell_backward_public(student):
 
 
 def rnn_cell_backward_hidden(student):
-    """Other sizes, a single example and square weights."""
-    rng = np.random.default_rng(606)
-    for batch, input_size, hidden_size in [(1, 1, 1), (1, 3, 2), (6, 5, 5), (10, 2, 7)]:
+    """Sizes and values from the instructor's seed: a single example and unit, a single
+    example, square weights, a larger batch."""
+    rng = hidden_rng("rnn_cell_backward", 606)
+    square = size(rng, 3, 7)
+    sizes = shuffled(rng, [(1, 1, 1), (1, size(rng, 2, 5), size(rng, 2, 5)),
+                           (size(rng, 3, 8), square, square),
+                           (size(rng, 8, 14), size(rng, 1, 4), size(rng, 4, 9))])
+    for batch, input_size, hidden_size in sizes:
         _check_backward(student, rng, batch, input_size, hidden_size,
                         f"B = {batch}, D = {input_size}, H = {hidden_size}")
 
 
 def _check_clip(student, grads, max_norm, what):
     originals = [g.copy() for g in grads]
-    result = call_student(student, grads, max_norm, name="clip_gradient_norm")
+    result = call_student(student, grads, max_norm, name="clip_gradient_norm", case=what)
     if not isinstance(result, tuple) or len(result) != 2:
         raise ExerciseFailure(
             "clip_gradient_norm should return a pair (clipped, total_norm); got "
@@ -302,15 +328,28 @@ def clip_gradient_norm_public(student):
 
 
 def clip_gradient_norm_hidden(student):
-    """Many arrays, all-zero gradients, and a single scalar-like array."""
-    rng = np.random.default_rng(808)
-    _check_clip(student, [rng.standard_normal((4, 4)) for _ in range(6)], 0.5, "six arrays")
-    _check_clip(student, [np.zeros((2, 2)), np.zeros(3)], 1.0, "all-zero gradients")
-    _check_clip(student, [np.array([30.0])], 2.0, "one array holding 30")
+    """From the instructor's seed: many arrays of drawn shapes, all-zero gradients, a
+    single array of one large value, and a norm just above the threshold."""
+    rng = hidden_rng("clip_gradient_norm", 808)
+    count = size(rng, 4, 8)
+    many = [rng.standard_normal((size(rng, 1, 5), size(rng, 1, 5))) for _ in range(count)]
+    value = float(np.round(rng.uniform(10, 50), 1))
+    limit = float(np.round(rng.uniform(0.5, 3.0), 2))
+    near = [rng.standard_normal(size(rng, 2, 6)) for _ in range(2)]
+    scale = 1.05 / np.sqrt(sum(np.sum(g**2) for g in near))
+    cases = shuffled(rng, [
+        (many, float(np.round(rng.uniform(0.2, 1.0), 2)), f"{count} arrays"),
+        ([np.zeros((size(rng, 1, 3), 2)), np.zeros(size(rng, 1, 4))], 1.0,
+         "all-zero gradients"),
+        ([np.array([value])], limit, f"one array holding {value:g}"),
+        ([g * scale for g in near], 1.0, "a norm just above max_norm")])
+    for grads, max_norm, what in cases:
+        _check_clip(student, grads, max_norm, what)
 
 
 def _check_horizon(student, sigma, tolerance):
-    result = call_student(student, sigma, tolerance, name="vanishing_horizon", none_ok=True)
+    result = call_student(student, sigma, tolerance, name="vanishing_horizon", none_ok=True,
+                          case=f"for vanishing_horizon({sigma}, {tolerance})")
     expected = reference.vanishing_horizon(sigma, tolerance)
     case = f"vanishing_horizon({sigma}, {tolerance})"
     if expected is None:
@@ -347,7 +386,18 @@ def vanishing_horizon_public(student):
 
 
 def vanishing_horizon_hidden(student):
-    for sigma, tolerance in [(0.99, 1e-2), (0.1, 0.5), (1.0, 1e-3), (0.95, 1e-6),
-                             (0.3, 2.0), (0.9, 0.81)]:
+    """From the instructor's seed: sigma just below 1, small sigma with a loose
+    tolerance, sigma = 1 exactly, a tight tolerance, a tolerance above 1, and a tolerance
+    that is exactly a power of sigma (the strict inequality)."""
+    rng = hidden_rng("vanishing_horizon", 909)
+    sigma = float(np.round(rng.uniform(0.5, 0.95), 2))
+    power = size(rng, 2, 4)
+    cases = shuffled(rng, [
+        (float(np.round(rng.uniform(0.97, 0.995), 3)), 1e-2),
+        (float(np.round(rng.uniform(0.05, 0.3), 2)), 0.5),
+        (1.0, 1e-3), (float(np.round(rng.uniform(1.01, 2.0), 2)), 1e-3),
+        (float(np.round(rng.uniform(0.9, 0.97), 2)), 10.0 ** -size(rng, 5, 8)),
+        (float(np.round(rng.uniform(0.2, 0.6), 2)), 2.0), (sigma, sigma**power)])
+    for sigma, tolerance in cases:
         _check_horizon(student, sigma, tolerance)
 

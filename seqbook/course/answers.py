@@ -6,6 +6,7 @@ proves it). Grading uses these functions so that each exercise is graded on its 
 one exercise's tests run, the other exercises it calls are the book's.
 """
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -32,6 +33,7 @@ def functions_named(name):
     return found
 
 
+@functools.cache  # (an AnswerError is not cached) the package does not change while running
 def book_answer(name):
     """The one package function called ``name``; AnswerError when there is none or more."""
     found = functions_named(name)

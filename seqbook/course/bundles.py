@@ -4,6 +4,9 @@ student/     lessons/NN_topic.ipynb (what otter assign made, as committed in les
              the book's package and its pinned requirements, README.md (set-up steps)
 instructor/  solutions/NN_topic.ipynb (the masters), autograder/NN_topic/ (otter
              assign's output: the Gradescope zip, the solution and student notebooks),
+             seed.txt (a fresh seed, which the hidden cases are drawn from),
+             gradescope/NN_topic.zip (the Gradescope autograder that runs this grader:
+             seqbook.course.gradescope),
              README.md (the grading commands)
 
 The autograder zips are made from a copy of each master whose assignment config also
@@ -20,7 +23,7 @@ import tempfile
 import nbformat
 
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import dependencies, masters
+from seqbook.course import dependencies, gradescope, masters, seeds
 from seqbook.course.lessons import run_otter_assign
 
 
@@ -105,10 +108,15 @@ Collect the students' `.ipynb` files (a folder, or the zip your LMS downloads), 
 seqbook grade SUBMISSIONS --instructor {here} --out gradebook --jobs 2
 ```
 
+The hidden cases are drawn from the seed in `seed.txt`, made fresh for this bundle: keep
+it from students (it is not in the student bundle), and grade with this bundle so that
+every student meets the same cases.
+
 `gradebook/grades.csv` has a row per submission (a column per exercise, the total and a
 status), `gradebook/feedback/` a page per submission to hand back, `gradebook/results/`
-the same as JSON. For Gradescope, upload `autograder/NN_topic/NN_topic-autograder_*.zip`
-as the autograder of a programming assignment.
+the same as JSON. For Gradescope, upload `gradescope/NN_topic.zip` as the autograder of a
+programming assignment (base image: Ubuntu 24.04, Python 3.12): it runs this same
+grader with this bundle's seed.
 """
 
 
@@ -150,6 +158,10 @@ def assign(names, out, solutions_dir=None):
         + "\n".join([*dependencies.student_requirements(), "."]) + "\n")
     (student / "README.md").write_text(STUDENT_README.format(chapters=", ".join(chosen),
                                                              first=chosen[0]))
+    seeds.write(instructor / seeds.SEED_FILE, seeds.fresh())
+    for name in chosen:
+        gradescope.write_archive(chapters[name], instructor,
+                                 instructor / "gradescope" / f"{name}.zip")
     (instructor / "README.md").write_text(INSTRUCTOR_README.format(
         chapters=", ".join(chosen), here=instructor))
     return {"student": student, "instructor": instructor}

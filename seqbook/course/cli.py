@@ -56,6 +56,9 @@ def build_parser():
                        "autograder zips hold the tests; without it otter assign runs first)")
     grade.add_argument("--solutions", help="folder of chapter masters (default: the "
                        "book's solutions/, or the bundle's)")
+    grade.add_argument("--seed", type=int, help="the seed the hidden cases are drawn from "
+                       "(default: the bundle's seed.txt with --instructor, else your own, "
+                       "kept in ~/.config/seqbook/hidden-seed)")
     return parser
 
 
@@ -83,7 +86,7 @@ def run_grade(args):
     results = grade.grade(args.submissions, args.out, jobs=args.jobs,
                           limits=sandbox.Limits(args.timeout, args.memory),
                           expected=args.chapter, solutions_dir=solutions,
-                          instructor_dir=args.instructor,
+                          instructor_dir=args.instructor, seed=args.seed,
                           log=lambda line: print(line, file=sys.stderr))
     print(reports.summary(results, args.out))
     return 0 if all(result.status in grade.COUNTED_AS_GRADED for result in results) else 1
@@ -93,9 +96,10 @@ def main(argv=None):
     """Entry point of the ``seqbook`` command."""
     args = build_parser().parse_args(argv)
     from seqbook.course.chapters import ChapterError
+    from seqbook.course.seeds import SeedError
 
     try:
         return run_assign(args) if args.command == "assign" else run_grade(args)
-    except (ChapterError, FileNotFoundError, FileExistsError) as error:
+    except (ChapterError, FileNotFoundError, FileExistsError, SeedError) as error:
         print(f"seqbook {args.command}: {error}", file=sys.stderr)
         return 2

@@ -10,8 +10,18 @@ import pkgutil
 import signal
 import zipfile
 
+import seqbook
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import masters, reports, runner, sandbox, submissions
+from seqbook.course import (
+    masters,
+    notebooks,
+    reports,
+    runner,
+    sandbox,
+    seeds,
+    submissions,
+    zygote,
+)
 
 GRADED = "graded"
 SUPERSEDED = "superseded"
@@ -32,6 +42,8 @@ class Result:
     output: str = ""
     output_characters: int = 0
     modified: tuple = ()
+    file_name: str = ""  # the submitted file's own name, as the student knows it
+    flags: list = dataclasses.field(default_factory=list)  # shown first in the message
 
     @property
     def total(self):
@@ -61,15 +73,26 @@ def prewarm(chapters):
             exec(compile(imports, f"<imports of {chapter.name}>", "exec"), {})
         for source in chapter.test_sources.values():
             runner.ExceptionTestFile.from_string(source)
-    import seqbook.checks
+    # every module of the book's package, so that a student's process never needs to read
+    # its files (it may not: no fresh copy of the book's answer by importlib.reload)
+    for module in pkgutil.walk_packages(seqbook.__path__, "seqbook."):
+        if module.name != "seqbook.__main__":
+            importlib.import_module(module.name)
 
-    for module in pkgutil.iter_modules(seqbook.checks.__path__):  # every chapter's checks
-        importlib.import_module(f"seqbook.checks.{module.name}")
+
+def misnamed(file_name, chapter, chapter_names):
+    """A flag when the file's name says another chapter than the one it holds."""
+    named = notebooks.chapters_named(file_name, chapter_names)
+    if named and chapter not in named:
+        return [f"the file is named {file_name} but holds chapter {chapter}: was the wrong "
+                "lab uploaded?"]
+    return []
 
 
-def _result_from(submission, outcome, chapters, limits):
-    """Turn what a child reported (and how it ended) into a ``Result``."""
-    result = Result(submission.label, submission.student, modified=submission.modified)
+def _result_from(submission, outcome, chapters, limits, all_chapters=()):
+    """Turn what a grader process reported (and how it ended) into a ``Result``."""
+    result = Result(submission.label, submission.student, modified=submission.modified,
+                    file_name=submission.file_name)
     done = False
     for event in outcome.events:
         kind = event.get("event")
@@ -78,6 +101,8 @@ def _result_from(submission, outcome, chapters, limits):
             return result
         if kind == "error":
             result.status, result.message = "grader_error", event["message"]
+        elif kind in ("timeout", "crashed"):  # the cells did not get through
+            result.status, result.message = kind, event["message"]
         elif kind == "chapter" and event.get("chapter") in chapters:
             result.chapter = event["chapter"]
         elif kind == "cell":
@@ -93,38 +118,40 @@ def _result_from(submission, outcome, chapters, limits):
             result.output = event.get("output", "")
             result.output_characters = event.get("output_characters", 0)
     if result.chapter:
+        result.flags += misnamed(result.file_name, result.chapter, all_chapters)
         for exercise in chapters[result.chapter].exercises.values():
             result.exercises.setdefault(exercise.name, {
                 "event": "exercise", "exercise": exercise.name, "possible": exercise.points,
                 "score": 0.0, "cases": [], "notes": ["not graded: grading stopped before "
                                                      "this exercise's tests ran"]})
-    if result.status == "grader_error":
-        return result
+    if result.status not in ("grader_error", "timeout", "crashed"):
+        result.status, result.message = _ending(result, outcome, limits, done)
+    if result.flags and result.status != GRADED:  # problems_summary shows them when graded
+        result.message = "; ".join([*result.flags, result.message])
+    return result
+
+
+def _ending(result, outcome, limits, done):
+    """The status and message of a submission, from how its grader process ended."""
     if outcome.timed_out:
-        result.status = "timeout"
-        result.message = (f"stopped after the {limits.timeout:g} s time limit; an endless "
-                          "loop that ignores interruption? Exercises that finished keep "
-                          "their points")
-    elif outcome.signal is not None:
+        return "timeout", (f"stopped after the {limits.timeout:g} s time limit; an endless "
+                           "loop that ignores interruption? Exercises that finished keep "
+                           "their points")
+    if outcome.signal is not None:
         name = signal.Signals(outcome.signal).name
         why = {"SIGXCPU": "it used more CPU time than the limit",
                "SIGKILL": "it was killed, most likely for using too much memory",
                "SIGXFSZ": "it wrote a file larger than the limit",
                "SIGSEGV": "it crashed Python (a segmentation fault)"}.get(name, "it crashed")
-        result.status, result.message = "crashed", f"grading stopped ({name}): {why}"
-    elif not done:
-        if not result.chapter:
-            result.status = "crashed"
-            result.message = (f"the grading process ended (exit code {outcome.exit_code}) "
-                              "before it could read the notebook")
-        else:
-            result.status = "crashed"
-            result.message = (f"the submission ended the grading process (exit code "
-                              f"{outcome.exit_code}) before its tests finished: does it "
-                              "call os._exit? Exercises that finished keep their points")
-    else:
-        result.message = reports.problems_summary(result)
-    return result
+        return "crashed", f"grading stopped ({name}): {why}"
+    if not done and not result.chapter:
+        return "crashed", (f"the grading process ended (exit code {outcome.exit_code}) "
+                           "before it could read the notebook")
+    if not done:
+        return "crashed", (f"the grading process ended (exit code {outcome.exit_code}) "
+                           "before the tests finished. Exercises that finished keep their "
+                           "points")
+    return GRADED, reports.problems_summary(result)
 
 
 def mark_duplicates(results):
@@ -159,8 +186,9 @@ def check_out_dir(arguments, out_dir):
 
 
 def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
-          solutions_dir=None, instructor_dir=None, log=print):
-    """Grade every submission in ``arguments`` and write the reports to ``out_dir``.
+          solutions_dir=None, instructor_dir=None, seed=None, log=print):
+    """Grade every submission in ``arguments`` and write the reports to ``out_dir``;
+    the hidden cases come from ``seed`` (``seqbook.course.seeds.resolve``).
 
     Returns:
         The list of ``Result`` (sorted by submission label).
@@ -182,34 +210,52 @@ def grade(arguments, out_dir, jobs=1, limits=sandbox.Limits(), expected=None,
             log(f"preparing otter's tests for {name} (otter assign; pass --instructor "
                 "to reuse a bundle from `seqbook assign`) ...")
         chapter_registry.load_tests(chapter, instructor_dir)
+    seed, source = seeds.resolve(seed, instructor_dir)
+    log(f"hidden cases drawn from the seed in {source}")
+    warm_code = "\n".join(masters.import_lines(chapter.setup_code)
+                          for chapter in graded_chapters.values())
+    sandboxed = zygote.spawn(warm_code, log)
+    try:
+        return _grade_all(found, graded_chapters, chapters, arguments, out_dir, jobs, limits,
+                          expected, instructor_dir, seed, sandboxed, log)
+    finally:
+        if sandboxed is not None:
+            sandboxed.stop()
+
+
+def _grade_all(found, graded_chapters, chapters, arguments, out_dir, jobs, limits, expected,
+               instructor_dir, seed, sandboxed, log):
+    """Grade ``found`` in grader processes, write the reports, return the results."""
     prewarm(graded_chapters)
-    step_seconds = max(1.0, limits.timeout / 4)
+    launch = zygote.launcher(sandboxed, log)
     denied = [*(str(pathlib.Path(a).resolve()) for a in arguments), str(out_dir.resolve()),
+              str(pathlib.Path(seqbook.__file__).resolve().parent),
               str(graded_chapters[next(iter(graded_chapters))].master.parent.resolve())]
     if instructor_dir is not None:
         denied.append(str(pathlib.Path(instructor_dir).resolve()))
 
-    def target(submission, channel, workdir, guard):
+    def target(submission, channel):
         try:
             data = submission.read()
         except (OSError, zipfile.BadZipFile, RuntimeError) as error:
             channel.send({"event": "rejected", "status": "unreadable",
                           "message": f"the file cannot be read: {error}"})
             return
-        runner.grade_submission(data, chapters, expected, channel, workdir, guard,
-                                step_seconds, setup_seconds=limits.timeout)
+        runner.grade_submission(data, chapters, expected, channel, limits, denied, seed,
+                                launch)
 
     readable = [submission for submission in found if submission.problem is None]
-    outcomes = sandbox.run_all(readable, target, limits, jobs=jobs, denied=denied)
+    outcomes = sandbox.run_all(readable, target, limits, jobs=jobs)
     by_submission = {id(outcome.key): outcome for outcome in outcomes}
     results = []
     for submission in found:
         if submission.problem is not None:
             results.append(Result(submission.label, submission.student,
-                                  status="unreadable", message=submission.problem))
+                                  status="unreadable", message=submission.problem,
+                                  file_name=submission.file_name))
         else:
             results.append(_result_from(submission, by_submission[id(submission)],
-                                        graded_chapters, limits))
+                                        graded_chapters, limits, sorted(chapters)))
     mark_duplicates(results)
     reports.write_all(results, graded_chapters, out_dir)
     return results

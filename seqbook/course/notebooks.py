@@ -132,3 +132,21 @@ def answer_cells(notebook, chapter):
         if defined_functions(source) & set(chapter.exercises) or "otter_answer_cell" in tags:
             cells.append((index, source))
     return cells
+
+
+def heading_before(notebook, index):
+    """The text of the last Markdown heading above cell ``index`` ("" if none): where a
+    student finds the cell (``### Exercise 1 (2 points): the cell``)."""
+    for cell in reversed(notebook["cells"][:index]):
+        if masters.cell_type(cell) != "markdown":
+            continue
+        for line in reversed(cell_source(cell).splitlines()):
+            if line.startswith("#"):
+                return line.lstrip("#").strip()[:120]
+    return ""
+
+
+def chapters_named(file_name, chapter_names):
+    """The chapters a file's name mentions (``02_lstm`` in ``bob_02_lstm (1).ipynb``)."""
+    return sorted(name for name in chapter_names
+                  if re.search(rf"(?<![0-9A-Za-z]){re.escape(name)}(?![0-9A-Za-z])", file_name))

@@ -21,6 +21,19 @@ def points(value):
     return f"{value:.2f}"
 
 
+def cut(text, limit=CASE_PREVIEW):
+    """``text`` cut to ``limit`` characters, ending with "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def where_cell(error):
+    """How a student finds a cell: "the cell of rnn_cell_forward (under “Exercise 1 ...”)"."""
+    owners = error.get("exercises") or []
+    what = (f"the cell of {', '.join(owners)}" if owners else "an answer cell")
+    heading = error.get("heading")
+    return what + (f" (under “{heading}”)" if heading else "")
+
+
 def problems_summary(result):
     """One line naming each exercise that lost points and why (the grader's notes and
     the first failed check's message), then each cell that raised an error."""
@@ -30,10 +43,10 @@ def problems_summary(result):
             continue
         failed = [case["message"] for case in exercise["cases"] if not case["passed"]]
         reasons = [*exercise.get("notes", []), *failed[:1]] or ["lost points"]
-        problems.append(f"{name}: " + " ".join(reason[:CASE_PREVIEW] for reason in reasons))
+        problems.append(f"{name}: " + " ".join(cut(reason) for reason in reasons))
     for error in result.cell_errors:  # also when no points were lost: the instructor sees it
-        problems.append(f"cell {error['cell']}: {error['error'][:CASE_PREVIEW]}")
-    return "; ".join(problems)
+        problems.append(f"{where_cell(error)}: {cut(error['error'])}")
+    return "; ".join([*result.flags, *problems])
 
 
 def report_name(result):
@@ -74,13 +87,15 @@ def as_json(result):
         "exercises": [{key: exercise[key] for key in ("exercise", "score", "possible",
                                                       "cases", "notes")}
                       for exercise in result.exercises.values()],
-        "cell_errors": [{key: error[key] for key in ("cell", "exercises", "error")}
+        "cell_errors": [{key: error.get(key, "") for key in ("cell", "exercises", "heading",
+                                                             "error")}
                         for error in result.cell_errors],
         "output": result.output, "output_characters": result.output_characters,
     }
 
 
-STYLE = """body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}
+STYLE = """body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 .8em;
+line-height:1.4;overflow-wrap:anywhere}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
 vertical-align:top}.passed{color:#1a7f37}.failed{color:#b42318}pre{white-space:pre-wrap;
 background:#f6f6f6;padding:.5em}"""
@@ -89,9 +104,11 @@ background:#f6f6f6;padding:.5em}"""
 def feedback_html(result):
     """A page a student can read: status, points per exercise, what failed and why."""
     e = html.escape
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Feedback: "
-             f"{e(result.label)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>Feedback on {e(result.label)}</h1>",
+    shown = result.file_name or result.label
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta "
+             "name='viewport' content='width=device-width, initial-scale=1'><title>Feedback: "
+             f"{e(shown)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>Feedback on {e(shown)}</h1>",
              f"<p>Chapter: <b>{e(result.chapter or 'not recognised')}</b>. Status: "
              f"<b>{e(result.status)}</b>. Points: <b>{points(result.total)} of "
              f"{points(result.possible)}</b>.</p>"]
@@ -99,6 +116,8 @@ def feedback_html(result):
         parts.append(f"<p class='failed'>{e(result.message)}</p>")
     elif result.status not in ("graded",) and result.message:
         parts.append(f"<p>{e(result.message)}</p>")
+    for flag in result.flags:
+        parts.append(f"<p class='failed'>{e(flag)}</p>")
     if result.exercises:
         parts.append("<table><tr><th>exercise</th><th>points</th><th>result</th></tr>")
         for name, exercise in result.exercises.items():
@@ -119,9 +138,7 @@ def feedback_html(result):
     if result.cell_errors:
         parts.append("<h2>Cells that raised an error</h2><ul>")
         for error in result.cell_errors:
-            owners = ", ".join(error["exercises"]) or "no exercise"
-            parts.append(f"<li>cell {error['cell']} (defines {e(owners)}): "
-                         f"<code>{e(error['error'])}</code></li>")
+            parts.append(f"<li>{e(where_cell(error))}: <code>{e(error['error'])}</code></li>")
         parts.append("</ul>")
     if result.output_characters:
         parts.append(f"<h2>Printed output</h2><p>{result.output_characters} characters; the "

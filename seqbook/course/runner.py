@@ -1,157 +1,93 @@
-"""What runs inside a grading child: read one submission, run only its exercise cells
-and otter's test files for them, and report each step.
+"""What a grader process does for one submission: read it, run its exercise cells in a
+student's process per exercise, run otter's test files here against those processes,
+and report each step.
 
-Only the chapter's set-up (from the trusted master: its imports and seeding) and the
-student's cells that define exercise functions are executed, never the lab's long
-experiments; that is what makes one submission take a second, not a minute. The
-tests are otter's own test files (public and hidden cases), run with otter's
-``ExceptionTestFile``, so each exercise scores what ``otter run`` would give it.
+The grader is trusted: the checks (``seqbook.checks``, called by otter's test cases as
+the chapter's autograder archive defines them) run here, never in the student's
+process, and call the student's function through ``seqbook.course.proxy``; only plain
+data comes back. Only the chapter's set-up (from the trusted master: its imports and
+seeding) and the student's cells that define exercise functions are executed, never the
+lab's long experiments; that is what makes one submission take a second, not a minute.
 
-Each exercise is graded on its own: while its tests run, the chapter's other exercise
-names are bound to the book's answers (``seqbook.course.answers``), so a student's
-``rnn_forward`` that calls their own broken ``rnn_cell_forward`` loses only the points of
-``rnn_cell_forward``.
+Each exercise is graded on its own, in a student's process of its own: there the
+chapter's other exercise names are bound to the book's answers
+(``seqbook.course.answers``) after the cells ran, so a student's ``rnn_forward`` that
+calls their own broken ``rnn_cell_forward`` loses only the points of
+``rnn_cell_forward``; and the book's answer of the exercise itself refuses to run. An
+exercise whose function is, or calls, the book's own (``seqbook.course.borrowed``, read
+here from the source) scores 0 without being called.
 """
 
-import builtins
-import contextlib
-import io
-import re
-import signal
-import sys
-import traceback
-
 from otter.test_files import ExceptionTestFile
+from otter.test_files.abstract_test import TestCaseResult
 
+from seqbook.checks import hidden_seed
+from seqbook.course import borrowed, proxy
 from seqbook.course.answers import AnswerError, book_answer
-from seqbook.course.masters import strip_magics
-from seqbook.course.notebooks import Rejected, answer_cells, parse_notebook, recognise_chapter
-
-OUTPUT_LIMIT = 20_000  # characters of printed output kept for the feedback
-MESSAGE_LIMIT = 1_500  # characters kept of one error message
-
-
-class StepTimeout(BaseException):
-    """A cell or a test ran past its share of the time limit (an endless loop?)."""
-
-
-class CappedText(io.TextIOBase):
-    """A text stream that keeps the first ``limit`` characters and counts the rest."""
-
-    def __init__(self, limit=OUTPUT_LIMIT):
-        self.limit, self.parts, self.kept, self.total = limit, [], 0, 0
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        text = str(text)
-        self.total += len(text)
-        if self.kept < self.limit:
-            part = text[:self.limit - self.kept]
-            self.parts.append(part)
-            self.kept += len(part)
-        return len(text)
-
-    def getvalue(self):
-        return "".join(self.parts)
+from seqbook.course.notebooks import (
+    Rejected,
+    answer_cells,
+    heading_before,
+    parse_notebook,
+    recognise_chapter,
+)
+from seqbook.course.student import MESSAGE_LIMIT, clean
 
 
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Raise ``StepTimeout`` in the block after ``seconds`` of wall-clock time."""
-    def expire(signum, frame):
-        raise StepTimeout(f"took longer than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def case_message(error):
+    """The readable part of a failed case's exception (the check's words)."""
+    if isinstance(error, AssertionError):
+        return str(error).strip()
+    return f"{type(error).__name__}: {error}".strip()
 
 
-def clean(message, workdir):
-    """An error message without the temporary folder or memory addresses (which change
-    from run to run), cut to a readable length."""
-    message = message.replace(workdir, ".")
-    message = re.sub(r" at 0x[0-9a-fA-F]+", "", message)
-    return message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT] + " [...]"
+def run_cases(test_file, env, process):
+    """Run the test file's cases against ``env``, as otter's ``ExceptionTestFile.run``
+    does, telling ``process`` which case runs (for a message about a stopped call)."""
+    test_file.test_case_results = []
+    for case in test_file.test_cases:
+        process.where = "in the hidden case" if case.hidden else "in the public case"
+        try:
+            case.body.call_func(env)
+            passed, message = True, ""
+        except Exception as error:  # noqa: BLE001 - otter counts any exception a failure
+            passed, message = False, case_message(error)
+        test_file.test_case_results.append(
+            TestCaseResult(test_case=case, message=message, passed=passed))
 
 
-def describe_error(error, filename):
-    """'ValueError at line 3: message' for an error raised by code in ``filename``."""
-    if isinstance(error, SyntaxError) and error.filename == filename:
-        return f"SyntaxError at line {error.lineno}: {error.msg}"
-    line = None
-    for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename == filename:
-            line = frame.lineno
-    where = f" at line {line}" if line else ""
-    if isinstance(error, StepTimeout):
-        return f"stopped{where}: it {error} (an endless loop?)"
-    if isinstance(error, MemoryError):
-        return f"MemoryError{where}: it used more memory than the limit allows"
-    if isinstance(error, SystemExit):
-        return f"called sys.exit({error.code!r}){where}: a lab must not exit Python"
-    text = str(error)
-    return f"{type(error).__name__}{where}" + (f": {text}" if text else "")
-
-
-def run_cell(source, env, filename, seconds):
-    """Execute one cell's source in ``env``; returns an error description or None."""
-    try:
-        code = compile(strip_magics(source), filename, "exec")
-        with time_limit(seconds):
-            exec(code, env)
-    except BaseException as error:  # noqa: BLE001 - SystemExit, timeouts: all reported
-        return describe_error(error, filename)
-    return None
-
-
-def case_message(result):
-    """The readable part of otter's message for a test case (the check's words)."""
-    message = result.message.replace("❌ Test case failed\n", "").replace("✅ ", "")
-    tail = message.strip().splitlines()[-1] if message.strip() else ""
-    for prefix in ("ExerciseFailure: ", "AssertionError: "):
-        if tail.startswith(prefix):
-            return tail[len(prefix):]
-    return message.strip()
-
-
-def run_exercise(chapter, exercise, test_file, env, seconds, workdir):
-    """Run otter's test file for one exercise; returns the result event."""
+def run_exercise(exercise, test_file, process, report):
+    """Run otter's test file for one exercise against its student's process; returns the
+    result event."""
     event = {"event": "exercise", "exercise": exercise.name, "possible": exercise.points,
              "score": 0.0, "cases": [], "notes": []}
-    function = env.get(exercise.name)
-    if not callable(function):
+    if not report.get("callable"):
         event["notes"].append(
             f"no function named {exercise.name}: its cell was renamed, deleted or did not "
             "run. Keep the exercise's `def` line as it was given.")
         return event
-    code = getattr(function, "__code__", None)
-    if code is not None and exercise.parameters:
-        given = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-        if tuple(given) != exercise.parameters:
-            event["notes"].append(
-                f"{exercise.name} takes ({', '.join(given)}) but the exercise asks for "
-                f"({', '.join(exercise.parameters)}): keep the signature it was given.")
-    try:
-        with time_limit(seconds):
-            test_file.run(env)
-    except BaseException as error:  # noqa: BLE001 - a timeout or sys.exit in a test
-        event["notes"].append(clean(f"the tests were stopped: {describe_error(error, '')}",
-                                    workdir))
-        return event
+    given = report.get("parameters")
+    if isinstance(given, list) and exercise.parameters and tuple(given) != exercise.parameters:
+        event["notes"].append(
+            f"{exercise.name} takes ({', '.join(map(str, given))}) but the exercise asks for "
+            f"({', '.join(exercise.parameters)}): keep the signature it was given.")
+    run_cases(test_file, {exercise.name: proxy.RemoteFunction(process, exercise.name)},
+              process)
     for result in test_file.test_case_results:
         event["cases"].append({
             "name": result.test_case.name, "hidden": bool(result.test_case.hidden),
             "points": float(result.test_case.points or 0), "passed": bool(result.passed),
-            "message": clean(case_message(result), workdir) if not result.passed else "",
+            "message": clean(result.message, "") if not result.passed else "",
         })
     event["score"] = float(test_file.score)
     return event
+
+
+def not_graded(exercise, why):
+    """The event of an exercise that scores 0 without a call: the book's own answer, or
+    a student's process that ended before it could be called."""
+    return {"event": "exercise", "exercise": exercise.name, "possible": exercise.points,
+            "score": 0.0, "cases": [], "notes": [why]}
 
 
 def book_answers(chapter):
@@ -166,65 +102,93 @@ def book_answers(chapter):
     return found
 
 
-@contextlib.contextmanager
-def others_from_the_book(env, exercise, answers):
-    """While the block runs, every exercise name but ``exercise`` in ``env`` is the
-    book's answer; the student's own functions are put back afterwards."""
-    students = {name: env[name] for name in answers if name in env}
-    env.update({name: answer for name, answer in answers.items() if name != exercise})
-    try:
-        yield
-    finally:
-        for name in answers:
-            env.pop(name, None)
-        env.update(students)
+def others_from_the_book(exercise, answers):
+    """The book's answers of every exercise but ``exercise``: bound in its student's
+    process after the cells ran."""
+    return {name: answer for name, answer in answers.items() if name != exercise}
 
 
-def grade_submission(data, chapters, expected, channel, workdir, guard, step_seconds,
-                     setup_seconds=None):
-    """Grade the notebook bytes ``data`` and report through ``channel`` (in the child).
-
-    Reports a ``rejected`` event, or a ``chapter`` event, one ``cell`` event per cell
-    that failed, one ``exercise`` event per exercise and a final ``done`` event. The
-    chapter's (trusted) set-up may use ``setup_seconds``; each student cell and each
-    exercise's tests get ``step_seconds``.
-    """
+def read_notebook(data, chapters, expected, channel):
+    """The notebook and its chapter's name, or None after reporting why not."""
     try:
         notebook = parse_notebook(data)
-        name = recognise_chapter(notebook, chapters, expected)
+        return notebook, recognise_chapter(notebook, chapters, expected)
     except Rejected as rejection:
         channel.send({"event": "rejected", "status": rejection.status,
                       "message": rejection.message})
-        return
     except RecursionError:
         channel.send({"event": "rejected", "status": "not_a_notebook",
                       "message": "the file is nested too deeply to be a notebook"})
+    return None
+
+
+def report_cells(report, cells, chapter, seen, channel, notebook):
+    """Send a ``cell`` event for each failed cell not reported before, with the heading
+    above it, so that the student can find it."""
+    sources = dict(cells)
+    for item in report.get("cell_errors") or []:
+        if not (isinstance(item, list) and len(item) == 2 and item[0] in sources):
+            continue
+        index, error = item
+        if index in seen:
+            continue
+        seen.add(index)
+        owners = sorted(name for name in chapter.exercises if f"def {name}" in sources[index])
+        channel.send({"event": "cell", "cell": index, "exercises": owners,
+                      "heading": heading_before(notebook, index),
+                      "error": str(error)[:MESSAGE_LIMIT + 10]})
+
+
+def grade_submission(data, chapters, expected, channel, limits, denied, seed=None,
+                     launch=None):
+    """Grade the notebook bytes ``data`` and report through ``channel`` (in a grader
+    process).
+
+    Reports a ``rejected`` event, or a ``chapter`` event, one ``cell`` event per cell
+    that failed, one ``exercise`` event per exercise and a final ``done`` event; or
+    ``error`` (the chapter's set-up failed), ``timeout`` or ``crashed`` (the cells did not
+    get through) instead of the exercises. The hidden cases are drawn from ``seed``;
+    ``launch(plan, limits, denied)`` starts a student's process (by default forked here).
+    """
+    read = read_notebook(data, chapters, expected, channel)
+    if read is None:
         return
+    notebook, name = read
     chapter = chapters[name]
     channel.send({"event": "chapter", "chapter": name})
-    tests = {exercise: ExceptionTestFile.from_string(source, path=f"tests/{exercise}.py")
-             for exercise, source in chapter.test_sources.items()}
-    env = {"__name__": "__main__", "__builtins__": builtins}
-    output = CappedText()
-    sys.stdout = sys.stderr = output
-    error = run_cell(chapter.setup_code, env, "<set-up>", setup_seconds or step_seconds)
-    if error:
-        channel.send({"event": "error", "message": f"the chapter's set-up failed: {error}"})
-        return
+    cells = answer_cells(notebook, chapter)
     answers = book_answers(chapter)
-    guard()  # from here on, untrusted code runs
-    for index, source in answer_cells(notebook, chapter):
-        error = run_cell(source, env, f"<cell {index}>", step_seconds)
-        if error:
-            owners = sorted(exercise for exercise in chapter.exercises
-                            if f"def {exercise}" in source)
-            channel.send({"event": "cell", "cell": index, "exercises": owners,
-                          "error": clean(error, workdir)})
+    seen, output = set(), None
     for exercise in chapter.exercises.values():
-        with others_from_the_book(env, exercise.name, answers):
-            event = run_exercise(chapter, exercise, tests[exercise.name], env,
-                                 step_seconds, workdir)
-        channel.send(event)
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    channel.send({"event": "done", "output": clean(output.getvalue(), workdir),
-                  "output_characters": output.total})
+        borrowing = borrowed.book_answer_use(cells, exercise.name, chapter.exercises)
+        if borrowing:
+            channel.send(not_graded(exercise, borrowing))
+            continue
+        plan = proxy.Plan(chapter.setup_code, cells, exercise.name,
+                          tuple(others_from_the_book(exercise.name, answers)),
+                          disable=exercise.name in answers,
+                          setup_seconds=limits.timeout, step_seconds=limits.step_seconds)
+        process = proxy.StudentProcess(plan, limits, denied, launch)
+        try:
+            report = process.start()
+        except proxy.StartFailed as failure:
+            if failure.kind in ("setup", "timeout"):  # the same for every exercise: stop
+                channel.send({"event": "error" if failure.kind == "setup" else "timeout",
+                              "message": failure.message})
+                return
+            channel.send(not_graded(exercise, f"not graded: {failure.message}"))
+            continue
+        try:
+            report_cells(report, cells, chapter, seen, channel, notebook)
+            if output is None:
+                output = report
+            test_file = ExceptionTestFile.from_string(chapter.test_sources[exercise.name],
+                                                      path=f"tests/{exercise.name}.py")
+            with hidden_seed(seed):
+                channel.send(run_exercise(exercise, test_file, process, report))
+        finally:
+            process.stop()
+    output = output or {}
+    characters = output.get("output_characters")
+    channel.send({"event": "done", "output": str(output.get("output", "")),
+                  "output_characters": characters if type(characters) is int else 0})

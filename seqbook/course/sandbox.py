@@ -1,25 +1,32 @@
-"""Run untrusted code in a forked child process with time, memory and file limits.
+"""Processes for grading: a trusted grader per submission, and for it the student's
+processes, which run untrusted code under time, memory and file limits.
 
-The parent has already imported numpy, torch, otter and the book's package, so a
-forked child starts in milliseconds. Each child
+``run_all`` forks one grader process per submission (at most ``jobs`` at a time) from a
+parent that has already imported numpy, torch, otter and the book's package, so each
+starts in milliseconds, kills it when it outlives its wall-clock ``timeout``, and
+collects the JSON events it reports through a pipe. The grader runs the checks; the
+submission's code runs in processes it starts with ``start_student``. Each of those
 
-- gets its own empty working folder (made and later removed by the parent);
-- has an address-space limit (``RLIMIT_AS``) of ``memory_mb`` above what the parent
+- is forked from the grader, in a session of its own, and dies with it
+  (``PR_SET_PDEATHSIG``);
+- keeps one open file descriptor, its socket to the grader (standard input and output
+  are ``/dev/null``), so it cannot write into the grader's report or read other pipes;
+- gets its own empty working folder (made and later removed by the grader);
+- has an address-space limit (``RLIMIT_AS``) of ``memory_mb`` above what the grader
   already uses, a CPU-time limit, a file-size limit and no core dumps;
-- is killed (the whole process group) when it outlives its wall-clock ``timeout``;
 - runs under a Python audit hook that refuses to read files outside the Python
   installation, the book's package and its working folder (so not the masters in
   ``solutions/``, the instructor bundle, the other submissions or the gradebook), to
   write anywhere but its working folder, to start processes, to send signals, to open
-  network sockets or to load native libraries with ctypes;
-- reports back one JSON object per line through a pipe.
+  network sockets or to load native libraries with ctypes.
 
-This guards against mistakes and casual tampering (endless loops, runaway memory,
-``sys.exit``, reading the tests, writing files). Like otter itself, the checks run in
-the same process as the submission, so it is not a security boundary against a
-determined attacker who targets the grader on purpose.
+The audit hook keeps honest mistakes and casual tampering out of the file system; it is
+not what protects the score. The score is decided in the grader, from plain data
+(``seqbook.course.wire``), so whatever the student's process does to itself cannot raise
+it.
 """
 
+import ctypes
 import dataclasses
 import json
 import os
@@ -36,6 +43,7 @@ import time
 
 import seqbook
 
+STUDENT_FAILED = 70  # the exit code of a student's process whose own machinery failed
 RESULT_LIMIT = 2_000_000  # bytes a child may report; more is cut off
 FILE_SIZE_LIMIT = 64 * 2**20  # largest file a child may write in its folder
 
@@ -68,10 +76,15 @@ WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """Per-submission limits: wall-clock seconds and memory in MiB."""
+    """Per-submission limits: wall-clock seconds and memory in MiB. A quarter of the
+    time is the limit of one cell or one call of the student's function."""
 
     timeout: float = 60.0
     memory_mb: int = 1024
+
+    @property
+    def step_seconds(self):
+        return max(1.0, self.timeout / 4)
 
 
 def readable_roots():
@@ -162,6 +175,50 @@ def _redirect_standard_streams():
     os.close(null)
 
 
+def _close_other_descriptors(keep):
+    """Close every open file descriptor above 2 but ``keep``."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 3, 4
+
+
+def _prctl(option, value=0):
+    """Linux's prctl(2); -1 where it is not available."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        return -1
+
+
+def _die_with_parent(parent):
+    """Ask the kernel to kill this process when its parent (the grader) dies."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the grader died before the request
+        os._exit(71)
+
+
+class undumpable:
+    """While the block runs, this process (and what it forks) is not dumpable: a process
+    of the same user without privileges can neither trace it nor open its descriptors
+    or memory through /proc, so a student's process cannot write into a grader's pipe."""
+
+    def __enter__(self):
+        self.previous = _prctl(PR_GET_DUMPABLE)
+        _prctl(PR_SET_DUMPABLE, 0)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous in (1, 2):
+            _prctl(PR_SET_DUMPABLE, self.previous)
+
+
 class Channel:
     """The child's end of the result pipe: one JSON object per line."""
 
@@ -180,7 +237,6 @@ class _Job:
     key: object
     pid: int
     fd: int
-    workdir: str
     deadline: float
     buffer: bytearray = dataclasses.field(default_factory=bytearray)
     killed_for_time: bool = False
@@ -188,7 +244,7 @@ class _Job:
 
 @dataclasses.dataclass
 class Outcome:
-    """What a child reported, and how it ended."""
+    """What a grader process reported, and how it ended."""
 
     key: object
     events: list
@@ -198,11 +254,10 @@ class Outcome:
     truncated: bool
 
 
-def _start(key, target, limits, denied, other_fds):
-    workdir = tempfile.mkdtemp(prefix="seqbook-grade-")
+def _start(key, target, limits, other_fds):
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: never returns
+    if pid == 0:  # the grader process: never returns
         code = 0
         try:
             os.close(read_fd)
@@ -211,18 +266,15 @@ def _start(key, target, limits, denied, other_fds):
             os.setpgrp()
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.chdir(workdir)
-            _redirect_standard_streams()
-            _apply_limits(limits)
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             sys.dont_write_bytecode = True
-            channel = Channel(write_fd)
-            target(key, channel, workdir, lambda: install_guard(workdir, denied))
-        except BaseException:  # noqa: BLE001 - nothing may escape the child
+            target(key, Channel(write_fd))
+        except BaseException:  # noqa: BLE001 - nothing may escape the grader process
             code = 70
         finally:
             os._exit(code)
     os.close(write_fd)
-    return _Job(key, pid, read_fd, workdir, time.monotonic() + limits.timeout)
+    return _Job(key, pid, read_fd, time.monotonic() + limits.timeout)
 
 
 def _kill(job):
@@ -237,7 +289,6 @@ def _kill(job):
 def _finish(job):
     _, status = os.waitpid(job.pid, 0)
     os.close(job.fd)
-    shutil.rmtree(job.workdir, ignore_errors=True)
     events, truncated = [], len(job.buffer) >= RESULT_LIMIT
     for line in bytes(job.buffer).splitlines():
         try:
@@ -255,30 +306,30 @@ def _finish(job):
     )
 
 
-def run_all(keys, target, limits, jobs=1, denied=(), on_done=None):
-    """Run ``target(key, channel, workdir, guard)`` for every key in its own child,
-    at most ``jobs`` at a time; returns an ``Outcome`` per key, in the order of keys.
+def run_all(keys, target, limits, jobs=1, on_done=None):
+    """Run ``target(key, channel)`` for every key in a grader process of its own, at most
+    ``jobs`` at a time; returns an ``Outcome`` per key, in the order of keys.
 
-    ``target`` runs in the child: it reads what it needs, calls ``guard()`` before
-    running untrusted code, and reports with ``channel.send(dict)``.
+    ``target`` runs in the grader process and reports with ``channel.send(dict)``.
     """
     pending = list(keys)
     running, outcomes = {}, {}
     try:
-        _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done)
-    finally:  # interrupted (Ctrl-C): leave no child behind
+        with undumpable():
+            _schedule(pending, running, outcomes, target, limits, jobs, on_done)
+    finally:  # interrupted (Ctrl-C): leave no process behind
         for job in running.values():
             _kill(job)
             _finish(job)
     return [outcomes[id(key)] for key in keys]
 
 
-def _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done):
-    """Keep ``jobs`` children running until every key has an outcome."""
+def _schedule(pending, running, outcomes, target, limits, jobs, on_done):
+    """Keep ``jobs`` grader processes running until every key has an outcome."""
     while pending or running:
         while pending and len(running) < max(1, jobs):
             key = pending.pop(0)
-            job = _start(key, target, limits, denied, [j.fd for j in running.values()])
+            job = _start(key, target, limits, [j.fd for j in running.values()])
             running[job.fd] = job
         now = time.monotonic()
         wait = max(0.0, min(job.deadline for job in running.values()) - now)
@@ -299,3 +350,84 @@ def _schedule(pending, running, outcomes, target, limits, jobs, denied, on_done)
             if now >= job.deadline and not job.killed_for_time:
                 job.killed_for_time = True
                 _kill(job)
+
+
+@dataclasses.dataclass
+class Student:
+    """A running student's process, as its grader sees it."""
+
+    pid: int
+    sock: object  # the grader's end of the socket pair
+    workdir: str
+    status: int | None = None  # the wait status, once it has ended
+
+    def kill(self):
+        """Kill it (its whole session) and wait for it; returns the wait status."""
+        if self.status is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return self.wait()
+
+    def wait(self):
+        """Wait for it to end; returns the wait status."""
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+            if self.sock is not None:
+                self.sock.close()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return self.status
+
+
+def _confine(workdir, denied):
+    """The kernel's limits, then the audit hook; returns what is in force."""
+    from seqbook.course import syscalls
+
+    confined = syscalls.restrict()
+    install_guard(workdir, denied)
+    return [*confined, "audit hook"]
+
+
+def fork_student(plan, limits, denied):
+    """A student's process for ``plan`` (a ``student.Plan``), forked from this one."""
+    from seqbook.course import student
+
+    return start_student(lambda sock, workdir, guard: student.run(sock, plan, workdir, guard),
+                         limits, denied)
+
+
+def start_student(body, limits, denied, sock=None):
+    """Fork a student's process that runs ``body(sock, workdir, guard)`` and then exits.
+
+    ``body`` calls ``guard()`` before it runs untrusted code. The process serves its calls
+    on ``sock`` when given (the zygote's case), else on a new socket pair whose other end
+    is the returned ``Student``'s ``sock``.
+    """
+    from seqbook.course import link
+
+    workdir = tempfile.mkdtemp(prefix="seqbook-grade-")
+    ours, theirs = (None, sock) if sock is not None else link.pair()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the student's process: never returns
+        code = 0
+        try:
+            os.setsid()
+            _die_with_parent(parent)
+            if ours is not None:
+                ours.close()
+            _redirect_standard_streams()
+            _close_other_descriptors(theirs.fileno())
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.chdir(workdir)
+            _apply_limits(limits)
+            body(theirs, workdir, lambda: _confine(workdir, denied))
+        except BaseException:  # noqa: BLE001 - nothing may escape the student's process
+            code = STUDENT_FAILED
+        finally:
+            os._exit(code)
+    if ours is not None:
+        theirs.close()
+    return Student(pid, ours, workdir)

@@ -31,6 +31,11 @@ class Submission:
     problem: str | None = None  # why it cannot be read
     member: str | None = None  # the name inside the zip at ``path``
 
+    @property
+    def file_name(self):
+        """The file's own name, without the folders or the zip around it."""
+        return pathlib.PurePosixPath(self.member or self.path.name).name
+
     def read(self):
         """The submission's bytes (raises OSError or zipfile.BadZipFile)."""
         if self.member is None:

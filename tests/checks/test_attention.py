@@ -329,7 +329,7 @@ def test_greedy_decode_mistakes(student, message, kind):
 def test_greedy_decode_zero_instead_of_pad_id_is_named_by_the_hidden_check():
     student = greedy_with(pad_with=0)
     checks.greedy_decode_public(student)  # pad_id is 0 there
-    run("greedy_decode", "hidden", student, "the padding is 0; use pad_id = 3")
+    run("greedy_decode", "hidden", student, r"the padding is 0; use pad_id = [1-9]")
 
 
 def test_greedy_decode_feeding_pad_or_argmax_after_eos_both_pass():

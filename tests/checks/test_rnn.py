@@ -84,6 +84,18 @@ def test_rnn_cell_forward_untransposed_square_weights():
         checks._check_cell(cell_untransposed, x, hidden_prev, weights, "square weights")
 
 
+def test_w_hh_untransposed_is_named_as_such_whatever_the_shape_of_w_xh():
+    """W_hh is square, so using it untransposed never raises: the check must name it, on
+    the public cases (D != H) and the hidden ones alike, not report a difference."""
+    def student(x, hidden_prev, W_xh, W_hh, b_h):
+        return np.tanh(x @ W_xh.T + hidden_prev @ W_hh + b_h)
+
+    for run in (checks.rnn_cell_forward_public, checks.rnn_cell_forward_hidden):
+        with pytest.raises(AssertionError, match="W_hh is used untransposed") as caught:
+            run(student)
+        assert "off by up to" not in str(caught.value)
+
+
 def test_rnn_cell_forward_hidden_catches_unbounded_output():
     # right on every small case, but never squashes large pre-activations
     def clipped_linear(x, hidden_prev, W_xh, W_hh, b_h):
@@ -313,3 +325,35 @@ def test_vanishing_horizon_hidden_checks_sigma_equal_to_one():
     checks.vanishing_horizon_public(horizon_none_only_above_one)
     with pytest.raises(AssertionError, match=r"vanishing_horizon\(1\.0, 0\.001\) should be None"):
         checks.vanishing_horizon_hidden(horizon_none_only_above_one)
+
+
+NOTEBOOK = '''
+import numpy as np
+
+def rnn_cell_forward(x, hidden_prev, W_xh, W_hh, b_h):
+    return 1 / (1 + np.exp(-(x @ W_xh.T + hidden_prev @ W_hh.T + b_h)))  # sigmoid
+
+def rnn_forward(xs, hidden0, W_xh, W_hh, b_h):
+    hidden, hiddens = hidden0, []
+    for t in range(xs.shape[1]):
+        hidden = rnn_cell_forward(xs[:, t], hidden, W_xh, W_hh, b_h)
+        hiddens.append(hidden)
+    return np.stack(hiddens, axis=1)
+
+def rnn_forward_last_only(xs, hidden0, W_xh, W_hh, b_h):
+    return rnn_forward(xs, hidden0, W_xh, W_hh, b_h)[:, -1]
+'''
+
+
+def test_an_exercise_failing_only_because_of_the_students_earlier_function_says_so():
+    """In the notebook, rnn_forward calls the student's own rnn_cell_forward."""
+    namespace = {}
+    exec(NOTEBOOK, namespace)
+    broken_cell = namespace["rnn_cell_forward"]
+    for run in (checks.rnn_forward_public, checks.rnn_forward_hidden):
+        with pytest.raises(AssertionError, match="rnn_forward itself is right, but it calls "
+                           "your rnn_cell_forward, which is not"):
+            run(namespace["rnn_forward"])
+    assert namespace["rnn_cell_forward"] is broken_cell  # the notebook is left as it was
+    with pytest.raises(AssertionError, match="one hidden state"):  # its own mistake first
+        checks.rnn_forward_public(namespace["rnn_forward_last_only"])

@@ -16,7 +16,7 @@ import zipfile
 import nbformat
 import pytest
 
-from seqbook.course import bundles, chapters, grade, masters, sandbox
+from seqbook.course import bundles, chapters, grade, masters, sandbox, seeds
 from tests.conftest import CHAPTERS, ROOT
 
 FIRST = CHAPTERS[0]  # the bad-input notebooks are edits of the first chapter's lab
@@ -116,6 +116,8 @@ def make_batch(root, bundle):
         "writes_tmp": "{solution}\nopen('/tmp/seqbook-escaped.txt', 'w').write('x')\n",
         "deletes_others": f"{{solution}}\nimport os\nos.remove({str(other_submission)!r})\n",
         "starts_process": "{solution}\nimport subprocess\nsubprocess.run(['ls', '/'])\n",
+        "long_error": "{solution}\n_right = {name}\ndef {name}({parameters}):\n"
+                      "    raise ValueError('why ' * 150 + 'the end')\n",
     }
     for case, source in cases.items():
         save(edited(source), subs / case / f"{FIRST}.ipynb")  # a student per case
@@ -125,6 +127,7 @@ def make_batch(root, bundle):
     os.utime(old, (1_000_000_000, 1_000_000_000))
     os.utime(new, (1_100_000_000, 1_100_000_000))
     save(solved_lesson(), subs / "Zoë Müller" / "lab 1 (final).ipynb")
+    save(solved_lesson(), subs / "misnamed" / f"{CHAPTERS[1]}.ipynb")  # holds the first
     archive = root / "lms download.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr(f"carla_123_456_{FIRST}.ipynb", nbformat.writes(solved_lesson()))
@@ -246,11 +249,38 @@ def test_a_broken_exercise_loses_only_its_own_points(graded, case, words):
     assert words in feedback(graded, row_)
 
 
-def test_a_cell_that_raises_at_import_is_reported(graded):
+def test_a_cell_that_raises_at_import_is_reported_by_its_exercise_and_heading(graded):
     row_ = row(graded, f"/raises_at_import/{FIRST}.ipynb")
-    full_marks_except_first(row_)
+    first = full_marks_except_first(row_)
     page = feedback(graded, row_)
     assert "RuntimeError at line 1: boom at import" in page
+    for text in (page, row_["message"]):  # not "cell 9": where the student finds it
+        assert f"the cell of {first} (under “Exercise 1" in text, text
+        assert "cell 9" not in text
+
+
+def test_a_long_message_is_cut_with_an_ellipsis_and_whole_in_the_feedback(graded):
+    row_ = row(graded, f"/long_error/{FIRST}.ipynb")
+    assert "…" in row_["message"] and "the end" not in row_["message"]
+    assert "why " * 150 + "the end" in feedback(graded, row_)
+
+
+def test_a_file_named_for_another_chapter_is_flagged(graded):
+    row_ = row(graded, f"misnamed/{CHAPTERS[1]}.ipynb")
+    assert row_["status"] == "graded" and row_["chapter"] == FIRST
+    assert float(row_["total"]) == float(row_["possible"])
+    assert (f"the file is named {CHAPTERS[1]}.ipynb but holds chapter {FIRST}"
+            in row_["message"])
+    assert "holds chapter" in feedback(graded, row_)
+    assert "holds chapter" not in row(graded, f"instructor/{FIRST}.ipynb")["message"]
+
+
+def test_feedback_pages_read_on_a_phone_and_name_the_students_file(graded):
+    row_ = row(graded, "Zoë Müller/lab 1 (final).ipynb")
+    page = feedback(graded, row_)
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in page
+    assert "<h1>Feedback on lab 1 (final).ipynb</h1>" in page
+    assert str(graded["root"]) not in page  # not the instructor's folders
 
 
 @pytest.mark.parametrize("case, words", [
@@ -348,6 +378,8 @@ def test_the_bundles_hold_what_students_and_instructors_need(bundle):
         assert "files/seqbook/checks/__init__.py" in names  # the checks, for Gradescope
         assert "torch==2.13.0" in environment
     assert not list(student.rglob("solutions"))
+    assert seeds.read(instructor / seeds.SEED_FILE) >= 0  # the hidden cases' seed ...
+    assert not list(student.rglob(seeds.SEED_FILE))  # ... is not for students
     assert "-r requirements.txt" in (student / "README.md").read_text()
     assert (student / "seqbook" / "checks" / "__init__.py").exists()
 
