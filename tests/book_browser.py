@@ -95,8 +95,12 @@ def serve(directory):
 
 
 @contextlib.contextmanager
-def chromium(user_data_dir):
-    """Debian's headless Chromium under Playwright, with a fresh profile."""
+def chromium(user_data_dir, scroll_bars=False):
+    """Debian's headless Chromium under Playwright, with a fresh profile.
+
+    Playwright starts a headless browser with ``--hide-scrollbars``; ``scroll_bars=True``
+    leaves that flag out, so pages show the scroll bars a reader's desktop browser draws.
+    """
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
@@ -105,7 +109,8 @@ def chromium(user_data_dir):
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(user_data_dir), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_FLAGS, viewport=DESKTOP)
+            args=CHROMIUM_FLAGS, viewport=DESKTOP,
+            ignore_default_args=["--hide-scrollbars"] if scroll_bars else None)
         try:
             yield context
         finally:
@@ -418,4 +423,128 @@ def check_explorers(page, notebook_path, budget_ms=100):
             if moved["ms"] > budget_ms:
                 problems.append(f"{kind}: moving {moved['name']} took {moved['ms']:.0f} ms "
                                 f"(budget {budget_ms} ms)")
+    return problems
+
+
+# A character no font has (the last code point of plane 16, for private use): drawn in a
+# given font it shows that font's "missing glyph" box, the picture a character the page's
+# fonts cannot draw turns into.
+NO_GLYPH = "\U0010FFFD"
+# Each distinct character of the page's text, drawn on a canvas in the font its element
+# uses, and compared with NO_GLYPH drawn in the same font: the same pixels mean a box.
+# Math is left out (MathJax draws it with its own fonts, from CSS, not from the text).
+CHARACTERS_DRAWN_AS_BOXES = """async ([noGlyph]) => {
+    await document.fonts.ready;
+    const canvas = document.createElement('canvas');
+    canvas.width = 48; canvas.height = 48;
+    const context = canvas.getContext('2d', {willReadFrequently: true});
+    const picture = (text, font) => {
+        context.clearRect(0, 0, 48, 48);
+        context.font = font;
+        context.fillText(text, 4, 36);
+        return context.getImageData(0, 0, 48, 48).data.join(',');
+    };
+    const fonts = new Map();  // character -> the fonts it is shown in
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const element = node.parentElement;
+        if (!element || element.closest('mjx-container, script, style, noscript')) { continue; }
+        if (!element.getClientRects().length) { continue; }  // not shown
+        const style = getComputedStyle(element);
+        const font = `${style.fontStyle} ${style.fontWeight} 28px ${style.fontFamily}`;
+        for (const character of node.textContent) {
+            if (character.codePointAt(0) < 0x7f || /\\s/.test(character)) { continue; }
+            if (!fonts.has(character)) { fonts.set(character, new Set()); }
+            fonts.get(character).add(font);
+        }
+    }
+    const boxes = [];
+    for (const [character, used] of fonts) {
+        for (const font of used) {
+            if (picture(character, font) === picture(noGlyph, font)) {
+                boxes.push({character, code: character.codePointAt(0).toString(16),
+                            font});
+                break;
+            }
+        }
+    }
+    return boxes;
+}"""
+
+
+def check_characters_drawn(page):
+    """Every character of the page's text is drawn by one of its fonts: none shows as the
+    empty box of a missing glyph (Debian's Chromium has no font for U+274C, for one)."""
+    boxes = page.evaluate(CHARACTERS_DRAWN_AS_BOXES, [NO_GLYPH])
+    return [f"{box['character']!r} (U+{box['code'].upper()}) shows as an empty box: no "
+            f"font of the page draws it ({box['font']})" for box in boxes]
+
+
+# Each code or output block (<pre>) of the article that is wider than what it shows: it
+# is cut off unless it scrolls with a scroll bar to see (code) or wraps (output text).
+CUT_OFF_BLOCKS = """() => {
+    const article = document.querySelector('article');
+    if (!article) { return []; }
+    const column = article.getBoundingClientRect();
+    return [...article.querySelectorAll('pre')].map(pre => {
+        const box = pre.getBoundingClientRect();
+        if (!box.width) { return null; }  // hidden, e.g. in a closed <details>
+        const style = getComputedStyle(pre);
+        const scrolls = ['auto', 'scroll'].includes(style.overflowX);
+        const borders = parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
+        const scrollBar = pre.offsetHeight - pre.clientHeight - borders;
+        const output = !!pre.closest('.cell_output');
+        const wider = pre.scrollWidth > pre.clientWidth + 1;
+        let why = null;
+        if (box.right > column.right + 1 || box.left < column.left - 1) {
+            why = 'sticks out of the text column';
+        } else if (wider && output) {
+            why = 'is an output whose lines do not wrap';
+        } else if (wider && !scrolls) {
+            why = 'is cut off and does not scroll';
+        } else if (wider && scrollBar < 1) {
+            why = 'scrolls with no scroll bar to show it';
+        }
+        return why && {why, text: pre.innerText.trim().split('\\n')[0].slice(0, 60),
+                       shown: pre.clientWidth, needed: pre.scrollWidth};
+    }).filter(block => block);
+}"""
+
+
+def check_code_blocks(page):
+    """No code or output block is cut off at the right edge: code that is wider than the
+    column scrolls, with a scroll bar to show it, and output text wraps."""
+    return [f"a block {block['why']} ({block['needed']} px of lines in {block['shown']} "
+            f"px): {block['text']!r}" for block in page.evaluate(CUT_OFF_BLOCKS)]
+
+
+FAILED_CHECK_WORDS = ("Test case failed", "\u274c")
+
+
+def check_cells_explained(page, notebook_path=None):
+    """No failing check output is on the page ("Test case failed", the red cross), and
+    each ``grader.check`` cell of the page's notebook (None: a page with no notebook)
+    shows its line (p.seqbook-check-note, book/_ext/lab_solutions.py) naming the exercise
+    it checks and saying Jupyter runs it."""
+    notebook = json.loads(pathlib.Path(notebook_path).read_text()) if notebook_path else {}
+    checked = [match for cell in notebook.get("cells", []) if cell["cell_type"] == "code"
+               for match in re.findall(r"""grader\.check\(\s*["']([^"']+)["']""",
+                                       "".join(cell["source"]))]
+    text = page.evaluate("() => document.body.innerText")
+    problems = [f"the page shows {words!r}: a failing check's output" for words in
+                FAILED_CHECK_WORDS if words in text]
+    shown = page.evaluate("""() => [...document.querySelectorAll('p.seqbook-check-note')]
+        .map(note => {
+            const cell = note.closest('.cell');
+            const source = cell && cell.querySelector('.cell_input');
+            return {note: note.innerText, source: source ? source.innerText : ''};
+        })""")
+    if len(shown) != len(checked):
+        problems.append(f"{len(shown)} check cells show their line, the notebook has "
+                        f"{len(checked)} grader.check cells ({', '.join(checked)})")
+    for name, cell in zip(checked, shown):
+        if name not in cell["source"] or name not in cell["note"] or (
+                "Jupyter" not in cell["note"]):
+            problems.append(f"the check cell of {name} does not show its line naming it "
+                            f"and Jupyter: {cell}")
     return problems

@@ -80,6 +80,8 @@ def one_torch_thread():
 SECONDS = {
     "tests/test_browser.py": 110,  # with the book build
     "tests/test_book_pdf.py": 150,  # prints the whole book to PDF
+    "tests/test_browser_text.py": 100,  # 13 pages, 3 visits each, after the book build
+    "tests/test_jupyterlab.py": 90,  # a JupyterLab server, a kernel importing torch
     "tests/course/test_grading.py": 100,  # two otter runs
     "solutions/04a_seq2seq.ipynb": 87,
     "lessons/04b_attention.ipynb": 85,

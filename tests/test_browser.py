@@ -3,7 +3,9 @@
 Every page of the table of contents loads with no console error and no failed request, its
 equations are typeset, every lab's widgets render their controls from the saved state, the
 search page finds each chapter, labs offer the student notebook and launch buttons and
-keep their reference solutions collapsed, and pages fit a 400 px phone screen. The browser
+keep their reference solutions collapsed, and pages fit a 400 px phone screen.
+(tests/test_browser_text.py checks the text of every page: no failing check output, no
+character drawn as an empty box, no line cut off.) The browser
 may only talk to the local server (tests/book_browser.py blocks and reports anything
 else), so the book is shown to work with no network. The checks are also shown to fail
 when the MathJax or widget assets are removed from a copy of the build.
@@ -244,3 +246,4 @@ def test_a_readout_shows_a_value_to_its_displayed_precision():
     assert browser_checks.shows_value("0.00123", 0.0012345)
     assert not browser_checks.shows_value("3.00", 2.5)
     assert not browser_checks.shows_value("", 1.0)
+

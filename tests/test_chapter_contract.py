@@ -34,7 +34,10 @@ what is missing and how to fix it.
     ``<exercise>_public`` and ``<exercise>_hidden`` of a module in ``seqbook/checks/``.
 ``explorers``
     every lab calls an explorer (``explorers.<something>(...)``) and its lesson shows at
-    least one widget, with the widget state saved (so the static book can render it).
+    least one: a live explorer (a ``text/html`` output holding ``<div
+    class="seqbook-explorer" ... data-explorer=...>``, seqbook/views/live.py, which runs by
+    itself) or an ipywidgets view with its widget state saved (so the static book can
+    render it).
 ``links``
     the reading links to each of its labs (``../lessons/LAB``) and each lab links back
     to its reading (``../book/NN_topic.md``).
@@ -96,6 +99,8 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN TESTS", "END TESTS", "BEGIN 
            "ASSIGNMENT CONFIG", "# HIDDEN", otter_masters.INSTRUCTOR_ONLY_TAG)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# what seqbook.views.live.LiveExplorer writes into its text/html output
+LIVE_EXPLORER = re.compile(r'<div class="seqbook-explorer"[^>]*\bdata-explorer="\w+"')
 MAKE_LESSONS = ".venv/bin/python tools/make_lessons.py"
 
 
@@ -441,8 +446,19 @@ def _widget_views(notebook):
             if WIDGET_VIEW in output.get("data", {})]
 
 
+def _is_live_explorer(output):
+    """True for a text/html output holding a live explorer (seqbook.views.live)."""
+    html = output.get("data", {}).get("text/html", "")
+    return bool(LIVE_EXPLORER.search("".join(html) if isinstance(html, list) else str(html)))
+
+
+def _live_explorers(notebook):
+    return [output for cell in _code(notebook) for output in cell.get("outputs", [])
+            if _is_live_explorer(output)]
+
+
 def check_explorers(root, chapter):
-    """Every lab shows at least one explorer widget, with its state saved."""
+    """Every lab shows at least one explorer: a live one, or a widget with saved state."""
     masters = _masters(root, chapter)
     if not masters:
         return _no_labs(chapter)
@@ -460,9 +476,10 @@ def check_explorers(root, chapter):
             continue
         state = lesson.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
         views = _widget_views(lesson)
-        if not views:
-            problems.append(f"lessons/{lab}.ipynb shows no explorer widget: run "
-                            f"{MAKE_LESSONS} {lab}, which executes it with widget state")
+        if not views and not _live_explorers(lesson):
+            problems.append(f"lessons/{lab}.ipynb shows no explorer (no live explorer "
+                            f"output, no widget view): run {MAKE_LESSONS} {lab}, which "
+                            "executes it and saves its outputs and widget state")
         elif not all(view in state for view in views):
             problems.append(f"lessons/{lab}.ipynb shows widgets whose state is not saved: run "
                             f"{MAKE_LESSONS} {lab} (editors and nbstripout drop the state)")
@@ -714,10 +731,11 @@ def _drop_public_metadata(notebook):
     del notebook.metadata["otter"]["tests"]["rnn_forward"]
 
 
-def _drop_widgets(notebook):
+def _drop_explorers(notebook):
     for cell in _code(notebook):
         cell.outputs = [output for output in cell.outputs
-                        if WIDGET_VIEW not in output.get("data", {})]
+                        if WIDGET_VIEW not in output.get("data", {})
+                        and not _is_live_explorer(output)]
 
 
 def _drop_back_link(notebook):
@@ -794,8 +812,8 @@ BROKEN = {
                                                      "def rnn_forward_secret("),
                                  ["seqbook/checks/rnn.py has no function rnn_forward_hidden",
                                   "write def rnn_forward_hidden(student)"]),
-    "no explorer widget": ("explorers", lambda r: edit_notebook(r, LESSON, _drop_widgets),
-                           ["lessons/01_rnn.ipynb shows no explorer widget", "make_lessons.py"]),
+    "no explorer": ("explorers", lambda r: edit_notebook(r, LESSON, _drop_explorers),
+                    ["lessons/01_rnn.ipynb shows no explorer", "make_lessons.py"]),
     "no link to the lab": ("links", lambda r: edit_text(r, READING, "../lessons/01_rnn",
                                                         "../book/intro"),
                            ["book/01_rnn.md does not link to its lab",
@@ -857,3 +875,26 @@ def test_a_chapter_that_does_not_exist_fails_every_rule(chapter_one):
     assert all(results.values()), {rule: p for rule, p in results.items() if not p}
     assert "no reading book/07_*.md" in "\n".join(results["reading"])
     assert "no master notebook solutions/07_*.ipynb" in "\n".join(results["master"])
+
+
+def _show_only_a_live_explorer(notebook):
+    """The lesson's explorers replaced by one live explorer output, as
+    seqbook.views.live writes it (what a regenerated lab holds)."""
+    from seqbook.views import explorers
+
+    _drop_explorers(notebook)
+    live = explorers.squashing_explorer()
+    cell = nbformat.v4.new_code_cell("explorers.squashing_explorer()")
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={
+        "text/html": live._repr_html_(), "text/plain": repr(live)}, execution_count=1)]
+    notebook.cells.append(cell)
+
+
+def test_a_live_explorer_output_counts_as_an_explorer(chapter_one):
+    edit_notebook(chapter_one, LESSON, _show_only_a_live_explorer)
+    assert check_explorers(chapter_one, "01") == []
+    edit_notebook(chapter_one, LESSON, lambda notebook: [
+        output.data.update({"text/html": output.data["text/html"].replace(
+            "data-explorer=", "data-kind=")})
+        for output in notebook.cells[-1].outputs])
+    assert "shows no explorer" in "\n".join(check_explorers(chapter_one, "01"))

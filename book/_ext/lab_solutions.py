@@ -1,4 +1,5 @@
-"""Show each exercise's reference solution on its lab page, collapsed until asked for.
+"""Show each exercise's reference solution on its lab page, collapsed until asked for,
+and say what each check cell tries instead of showing its failing output.
 
 A lab page is built from the student notebook ``lessons/NN_topic.ipynb`` (which is also
 the notebook the page offers for download, so it must stay free of solutions). At build
@@ -9,9 +10,17 @@ SOLUTION`` raw cells, with the in-cell marker lines dropped), and inserts it bel
 the question's ``grader.check("name")`` cell on the lab page, inside an HTML
 ``<details class="seqbook-solution">`` element: closed by default, opened with a click,
 and working without JavaScript.
+
+The page does not show what the student copy's ``grader.check`` cells printed: run on the
+untouched stubs, they are red "Test case failed" reports. Each check cell's output is
+replaced by one line (``<p class="seqbook-check-note">``) saying what the check tries (the
+first line of the docstring of the public check in ``seqbook.checks`` that the master's
+test cell calls) and that it runs in Jupyter, on the reader's own code. The notebook in
+lessons/ keeps its outputs as they are.
 """
 
 import html
+import importlib
 import pathlib
 import re
 
@@ -22,6 +31,9 @@ from seqbook.course import masters
 
 CHECK_CALL = re.compile(r"""grader\.check\(\s*["']([^"']+)["']\s*\)""")
 LESSONS = "lessons/"
+# in a master's public test cell: which module of seqbook.checks it uses and which check
+CHECKS_MODULE = re.compile(r"from seqbook\.checks import (\w+) as checks")
+CHECK_FUNCTION = re.compile(r"\bchecks\.(\w+)\(")
 
 
 class reference_solution(nodes.General, nodes.Element):  # noqa: N801 (docutils style)
@@ -53,6 +65,65 @@ def read_solutions(master_path):
             if question.solution}
 
 
+def public_check(question, where):
+    """The public check function a question's test cell calls (``seqbook.checks``)."""
+    for source in question.public_tests:
+        module, function = CHECKS_MODULE.search(source), CHECK_FUNCTION.search(source)
+        if module and function:
+            checks = importlib.import_module(f"seqbook.checks.{module.group(1)}")
+            if not hasattr(checks, function.group(1)):
+                raise ExtensionError(
+                    f"{where}: the public test of {question.name} calls "
+                    f"seqbook.checks.{module.group(1)}.{function.group(1)}, which does not "
+                    "exist: name the check as seqbook/checks defines it.")
+            return getattr(checks, function.group(1))
+    raise ExtensionError(
+        f"{where}: the public test of {question.name} calls no seqbook.checks function "
+        "(from seqbook.checks import <chapter> as checks; checks.<name>_public(...)), so "
+        "its lab page cannot say what the check tries.")
+
+
+def check_notes(master_path):
+    """Map each question name to what its public check tries (its docstring's first
+    paragraph), which the lab page shows in place of the check cell's output."""
+    try:
+        master = masters.read(master_path)
+    except masters.MasterError as error:
+        raise ExtensionError(str(error)) from None
+    notes = {}
+    for question in master.questions:
+        check = public_check(question, master_path)
+        summary = (check.__doc__ or "").strip().split("\n\n")[0]
+        if not summary:
+            raise ExtensionError(
+                f"seqbook.checks: {check.__name__} has no docstring: "
+                "its first paragraph is the line the lab page shows for the check of "
+                f"{question.name} (what the check tries).")
+        notes[question.name] = " ".join(summary.split())
+    return notes
+
+
+def check_note_node(question, summary):
+    """The line a check cell shows on the page: what it tests, and that Jupyter runs it."""
+    paragraph = nodes.paragraph(classes=["seqbook-check-note"])
+    paragraph += nodes.Text("Run in Jupyter, this cell tests your ")
+    paragraph += nodes.literal(question, question)
+    paragraph += nodes.Text(f" and prints whether it passes. Its public test: {summary}")
+    return paragraph
+
+
+def replace_check_output(cell, question, summary):
+    """Put the check's line where the check cell's saved output was (a red failure report)."""
+    outputs = [child for child in cell.children
+               if isinstance(child, nodes.container)
+               and child.get("nb_element") == "cell_code_output"]
+    for output in outputs:
+        cell.remove(output)
+    output = nodes.container(nb_element="cell_code_output", classes=["cell_output"])
+    output += check_note_node(question, summary)
+    cell += output
+
+
 def code_cells(doctree):
     """The notebook's code cells, in order, with their source text."""
     for cell in doctree.findall(nodes.container):
@@ -80,9 +151,12 @@ def insert_solutions(app, doctree):
             "generated from solutions/ (tools/make_lessons.py).")
     app.env.note_dependency(str(master))
     solutions = read_solutions(master)
+    notes = check_notes(master)
     placed = set()
     for cell, source in list(code_cells(doctree)):
         match = CHECK_CALL.search(source)
+        if match and match.group(1) in notes:
+            replace_check_output(cell, match.group(1), notes[match.group(1)])
         if not match or match.group(1) not in solutions:
             continue
         question = match.group(1)

@@ -380,6 +380,7 @@ def _check_horizon(student, sigma, tolerance):
 
 
 def vanishing_horizon_public(student):
+    """sigma = 0.5 and 0.9 at tolerance 1e-3, then sigma = 1.2, which has no horizon."""
     for sigma, tolerance in [(0.5, 1e-3), (0.9, 1e-3), (1.2, 1e-3)]:
         _check_horizon(student, sigma, tolerance)
 
