@@ -30,6 +30,8 @@ from tests.conftest import ROOT
 # here as they become live explorers: "02_lstm": "explorers.<name>(...)", and so on.
 JUPYTERLAB_EXPLORERS = {
     "01_rnn": "explorers.squashing_explorer(factor=3.0, steps=12, squash=True)",
+    "02_lstm": "explorers.gate_explorer(forget_gate=1.0, input_gate=0.0, cell0=1.0)",
+    "03_gru": "explorers.gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0)",
 }
 START_TIMEOUT = 120  # seconds for the server to answer: generous, CI's cores are shared
 RUN_TIMEOUT = 180_000  # ms for a kernel to start, import torch and run the cell
