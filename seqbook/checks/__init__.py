@@ -52,6 +52,18 @@ def shuffled(rng, cases):
     return [cases[index] for index in rng.permutation(len(cases))]
 
 
+def forward_sizes(rng, long_lengths):
+    """The (B, T, D, H) of a recurrent forward pass's hidden cases, in an order drawn from
+    ``rng``: length one, a single sequence and unit, a long sequence (T drawn from
+    ``long_lengths``, a (low, high) pair) and B = T."""
+    square = size(rng, 3, 6)
+    return shuffled(rng, [(size(rng, 1, 3), 1, size(rng, 1, 4), size(rng, 2, 5)),
+                          (1, size(rng, 6, 12), 1, 1),
+                          (size(rng, 3, 7), size(rng, *long_lengths), size(rng, 2, 6),
+                           size(rng, 4, 10)),
+                          (square, square, size(rng, 2, 5), size(rng, 2, 5))])
+
+
 class ExerciseFailure(AssertionError):
     """A failed check; the message tells the student what is wrong."""
 

@@ -22,6 +22,7 @@ from seqbook.checks import (
     call_student,
     diagnose,
     expect_array,
+    forward_sizes,
     hidden_rng,
     matches,
     shuffled,
@@ -280,12 +281,7 @@ def lstm_forward_hidden(student):
     """From the instructor's seed: length one, a single sequence and unit, a long
     sequence, and B = T."""
     rng = hidden_rng("lstm_forward", 4404)
-    square = size(rng, 3, 6)
-    sizes = shuffled(rng, [(size(rng, 1, 3), 1, size(rng, 1, 4), size(rng, 2, 5)),
-                           (1, size(rng, 6, 12), 1, 1),
-                           (size(rng, 3, 7), size(rng, 40, 70), size(rng, 2, 6),
-                            size(rng, 4, 10)),
-                           (square, square, size(rng, 2, 5), size(rng, 2, 5))])
+    sizes = forward_sizes(rng, (40, 70))
     for batch, length, input_size, hidden_size in sizes:
         case = _forward_case(rng, batch, length, input_size, hidden_size)
         _check_forward(student, *case,

@@ -14,6 +14,7 @@ from seqbook.checks import (
     call_student,
     diagnose,
     expect_array,
+    forward_sizes,
     hidden_rng,
     shuffled,
     size,
@@ -170,12 +171,7 @@ def rnn_forward_hidden(student):
     """Sizes and values from the instructor's seed: length one, a single sequence and a
     single unit, a long sequence, and B = T."""
     rng = hidden_rng("rnn_forward", 404)
-    square = size(rng, 3, 6)
-    sizes = shuffled(rng, [(size(rng, 1, 3), 1, size(rng, 1, 4), size(rng, 2, 5)),
-                           (1, size(rng, 6, 12), 1, 1),
-                           (size(rng, 3, 7), size(rng, 30, 60), size(rng, 2, 6),
-                            size(rng, 4, 10)),
-                           (square, square, size(rng, 2, 5), size(rng, 2, 5))])
+    sizes = forward_sizes(rng, (30, 60))
     for batch, length, input_size, hidden_size in sizes:
         xs, hidden0, weights = _forward_case(rng, batch, length, input_size, hidden_size)
         _check_forward(student, xs, hidden0, weights,
