@@ -3,6 +3,7 @@ or with --class, a class of Chapter 1: correct, untouched and endless-loop noteb
 
 Usage:  .venv/bin/python tools/benchmark_grading.py [--copies 100] [--jobs 2]
         .venv/bin/python tools/benchmark_grading.py --class 60 [--loops 2] [--jobs 2]
+                                                    [--timeout 60]
 
 Makes the instructor bundle once with `seqbook assign` (not timed), then times the whole
 `seqbook grade` command (start-up included) on the copies of each chapter's master,
@@ -76,15 +77,18 @@ def write_class(chapter, lesson, folder, size, loops):
     return expected
 
 
-def benchmark_class(chapter, lesson, bundle, work, size, loops, jobs):
-    """Seconds `seqbook grade` takes on a class (``write_class``); checks every score."""
+def benchmark_class(chapter, lesson, bundle, work, size, loops, jobs, timeout=60.0):
+    """Seconds `seqbook grade --timeout timeout` takes on a class (``write_class``; each
+    call of a student's function is stopped after a quarter of ``timeout``); checks every
+    score."""
     submissions = work / "class"
     submissions.mkdir()
     expected = write_class(chapter, lesson, submissions, size, loops)
     out = work / "class_grades"
     start = time.perf_counter()
     subprocess.run([*SEQBOOK, "grade", str(submissions), "--out", str(out), "--jobs",
-                    str(jobs), "--instructor", str(bundle), "--chapter", chapter.name],
+                    str(jobs), "--instructor", str(bundle), "--chapter", chapter.name,
+                    "--timeout", str(timeout)],
                    check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     with open(out / "grades.csv", newline="") as handle:
@@ -104,6 +108,9 @@ def main():
                         help="grade a class of this many Chapter 1 notebooks instead")
     parser.add_argument("--loops", type=int, default=2,
                         help="how many of the class loop forever (with --class)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seqbook grade's --timeout (with --class; a quarter of it is "
+                             "the limit of one call)")
     args = parser.parse_args()
     chapters = chapter_registry.discover()
     with tempfile.TemporaryDirectory() as work:
@@ -114,9 +121,10 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
             lesson = work / "bundle" / "student" / "lessons" / chapter.master.name
             seconds = benchmark_class(chapter, lesson, work / "bundle" / "instructor", work,
-                                      args.class_size, args.loops, args.jobs)
+                                      args.class_size, args.loops, args.jobs, args.timeout)
             print(f"{chapter.name}: a class of {args.class_size} ({args.loops} endless "
-                  f"loops) in {seconds:.1f} s with --jobs {args.jobs}: "
+                  f"loops) in {seconds:.1f} s with --jobs {args.jobs} --timeout "
+                  f"{args.timeout:g}: "
                   f"{args.class_size / seconds * 60:.0f} submissions per minute")
             return
         subprocess.run([*SEQBOOK, "assign", *chapters, "--out", str(work / "bundle")],

@@ -221,7 +221,9 @@ def notice(log, why):
 # ---- inside the sandbox ----------------------------------------------------------------
 
 def _warm(code):
-    """Import what the chapters' set-up imports, and every module of the book."""
+    """Import what the chapters' set-up imports, and every module of the book but the
+    grader's own (``seqbook.course``: a student's code has no use for it, and with otter
+    it would add about 100 MB to every batch)."""
     import importlib
     import pkgutil
 
@@ -234,7 +236,7 @@ def _warm(code):
     torch.use_deterministic_algorithms(torch.are_deterministic_algorithms_enabled())
     exec(compile(code, "<the chapters' imports>", "exec"), {})
     for module in pkgutil.walk_packages(seqbook.__path__, "seqbook."):
-        if module.name != "seqbook.__main__":
+        if module.name != "seqbook.__main__" and not module.name.startswith("seqbook.course"):
             importlib.import_module(module.name)
 
 

@@ -3,8 +3,11 @@ Gradescope's harness: the archive unpacked into autograder/source, a notebook in
 autograder/submission, setup.sh (its network installs skipped: this machine's .venv
 stands for the one it builds, and the installs are checked as text), run_autograder,
 then autograder/results/results.json. Each run is timed and its process tree's memory
-(the sum of its processes' proportional set sizes, polled from /proc) measured against
-Gradescope's default limits of 768 MB and the issue's 15 s."""
+measured against Gradescope's default limits of 768 MB and the issue's 15 s. The memory is
+the tree's resident pages, each physical page counted once (the page frames of
+/proc/PID/pagemap, polled): what a container that holds only this tree would hold. A sum of
+proportional set sizes would depend on what else runs on the machine, since it splits a
+library's pages with every other process mapping them."""
 
 import json
 import os
@@ -17,6 +20,7 @@ import threading
 import time
 import zipfile
 
+import numpy as np
 import pytest
 
 from seqbook.course import bundles, dependencies, gradescope
@@ -57,16 +61,37 @@ def descendants(pid):
     return found
 
 
-def proportional_set_size_mb(pids):
-    total = 0
+PAGE = resource.getpagesize()
+PRESENT, FRAME = np.uint64(1 << 63), np.uint64((1 << 55) - 1)  # pagemap's bit 63, bits 0-54
+
+
+def resident_mb(pids):
+    """MB of physical memory the processes ``pids`` hold resident, each page frame once
+    (shared libraries and pages shared after a fork are counted one time)."""
+    frames = []
     for pid in pids:
         try:
-            text = pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text()
+            smaps = pathlib.Path(f"/proc/{pid}/smaps").read_text()
+            pagemap = open(f"/proc/{pid}/pagemap", "rb")  # noqa: SIM115 - closed below
         except OSError:
-            continue
-        total += sum(int(line.split()[1]) for line in text.splitlines()
-                     if line.startswith("Pss:"))
-    return total / 1024
+            continue  # the process has ended
+        with pagemap:
+            start = end = 0
+            for line in smaps.splitlines():
+                first = line.split(" ", 1)[0]
+                if "-" in first and not first.endswith(":"):  # a mapping's address range
+                    start, end = (int(part, 16) for part in first.split("-"))
+                elif line.startswith("Rss:") and int(line.split()[1]) > 0:
+                    try:
+                        pagemap.seek(start // PAGE * 8)
+                        entries = np.frombuffer(pagemap.read((end - start) // PAGE * 8),
+                                                dtype=np.uint64)
+                    except (OSError, ValueError):
+                        continue
+                    frames.append(entries[(entries & PRESENT) != 0] & FRAME)
+    if not frames:
+        return 0.0
+    return np.unique(np.concatenate(frames)).size * PAGE / 2**20
 
 
 def run_harness(archive, notebook, root):
@@ -88,7 +113,7 @@ def run_harness(archive, notebook, root):
 
     def poll():
         while process.poll() is None:
-            peak[0] = max(peak[0], proportional_set_size_mb(descendants(process.pid)))
+            peak[0] = max(peak[0], resident_mb(descendants(process.pid)))
             time.sleep(0.05)
 
     poller = threading.Thread(target=poll)
@@ -116,6 +141,9 @@ def untouched_lesson():
     return nbformat.read(ROOT / "lessons" / f"{FIRST}.ipynb", as_version=4)
 
 
+HONEST = ("master", "untouched")  # a tampering submission may spend memory of its own:
+# what it spends cannot raise its score (if it pushed Gradescope's container past its
+# limit, the kernel would end a process and the run would score nothing more)
 SUBMISSIONS = {  # label: (notebook, the honest score of each exercise)
     "master": (solved_lesson, lambda name: EXERCISES[name].points),
     "untouched": (untouched_lesson, lambda name: 0.0),
@@ -139,7 +167,11 @@ def test_the_archive_grades_a_submission_on_gradescope_within_its_limits(archive
         else:
             assert test["name"] == "Public cases" and test["visibility"] == "visible"
             assert "(hidden)" not in test["output"]
-    assert peak_mb < MEMORY_LIMIT_MB, f"{peak_mb:.0f} MB"
+    assert peak_mb > 100, f"{peak_mb:.0f} MB: pagemap shows no page frames (not root?)"
+    if label in HONEST:
+        assert peak_mb < MEMORY_LIMIT_MB, f"{peak_mb:.0f} MB"
+    else:  # its code imports otter in its own processes: memory of its own, up to its cap
+        assert peak_mb < MEMORY_LIMIT_MB + gradescope.LIMITS.memory_mb, f"{peak_mb:.0f} MB"
     assert seconds < SECONDS_LIMIT, f"{seconds:.1f} s"
 
 

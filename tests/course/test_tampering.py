@@ -209,7 +209,7 @@ CASES = {
     "endless_loop_in_hidden_case": (after_solution("", inside=(
         "while x.shape[0] == 1:\n    try:\n        pass\n    except BaseException:\n"
         "        pass")), True, 1.0,
-        "stopped after 2 s in the hidden case with B = 1, D = "),
+        "stopped after 3 s in the hidden case with B = 1, D = "),
     "exits_in_hidden_case": (after_solution("", inside=(
         "if x.shape[0] == 1:\n    import os\n    os._exit(0)")), True, 1.0,
         "process ended"),
@@ -244,7 +244,7 @@ def graded(tmp_path_factory):
         save(tampered(first_cell, solved), root / "subs" / label / f"{FIRST}.ipynb")
     out = root / "out"
     results = grade.grade([str(root / "subs")], out, jobs=2, expected=[FIRST],
-                          limits=sandbox.Limits(timeout=8, memory_mb=256))
+                          limits=sandbox.Limits(timeout=12, memory_mb=256))
     return {"rows": rows_by_label(out), "results": {r.label.split("/")[-2]: r
                                                     for r in results}}
 
@@ -272,7 +272,7 @@ def test_a_stopped_case_is_named_once_and_costs_only_that_case(graded):
     public, hidden = first["cases"]
     assert public["passed"] and not hidden["passed"]
     assert hidden["message"].count("stopped") == 1, hidden["message"]
-    assert re.fullmatch(r"stopped after 2 s in the hidden case with B = 1, D = \d+, "
+    assert re.fullmatch(r"stopped after 3 s in the hidden case with B = 1, D = \d+, "
                         r"H = \d+: an endless loop\?", hidden["message"]), hidden["message"]
 
 
