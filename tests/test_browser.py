@@ -192,8 +192,8 @@ def test_checks_fail_when_mathjax_is_removed(book_html, tmp_path, browser):
 
 def test_checks_fail_when_the_widget_manager_is_removed(book_html, tmp_path, browser):
     copy = copy_without(book_html, tmp_path, "html-manager")
-    # A lab whose saved widget views hold controls check_widgets counts (the live explorers
-    # need no widget manager; progress bars are not counted).
+    # A lab whose saved widget views hold views check_widgets counts (the live explorers
+    # need no widget manager; the labs' progress bars do, and are counted).
     with_controls = [lab for lab in LABS
                      if browser_checks.saved_widgets(ROOT / f"{lab}.ipynb")[1]]
     assert with_controls, "no lab saves a widget control: this check has no page to test"
