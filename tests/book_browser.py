@@ -32,8 +32,12 @@ PHONE = {"width": 400, "height": 860}
 # milliseconds: generous, because CI's two cores may be busy; a passing page takes seconds.
 LOAD_TIMEOUT = 90_000
 RENDER_TIMEOUT = 60_000
-# Widget models whose views show a control, and the CSS class ipywidgets 8 gives that view.
+# Widget models whose views show a control or a progress bar, and the CSS class ipywidgets 8
+# gives that view (a horizontal progress bar, as seqbook.progress draws them: the labs'
+# explorers are live now, so the progress bars are most of the widgets a lab saves).
 CONTROL_CLASSES = {
+    "IntProgressModel": "widget-hprogress",
+    "FloatProgressModel": "widget-hprogress",
     "IntSliderModel": "widget-slider",
     "FloatSliderModel": "widget-slider",
     "FloatLogSliderModel": "widget-slider",

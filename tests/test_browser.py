@@ -192,8 +192,8 @@ def test_checks_fail_when_mathjax_is_removed(book_html, tmp_path, browser):
 
 def test_checks_fail_when_the_widget_manager_is_removed(book_html, tmp_path, browser):
     copy = copy_without(book_html, tmp_path, "html-manager")
-    # A lab whose saved widget views hold controls check_widgets counts (the live explorers
-    # need no widget manager; progress bars are not counted).
+    # A lab whose saved widget views hold views check_widgets counts (the live explorers
+    # need no widget manager; the labs' progress bars do, and are counted).
     with_controls = [lab for lab in LABS
                      if browser_checks.saved_widgets(ROOT / f"{lab}.ipynb")[1]]
     assert with_controls, "no lab saves a widget control: this check has no page to test"
@@ -221,6 +221,37 @@ def test_checks_fail_when_an_explorer_does_not_redraw(book_html, tmp_path, brows
         problems = browser_checks.check_explorers(visit.page, ROOT / f"{lab}.ipynb")
         visit.close()
     assert any("redrew 0 times" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("lab", ["lessons/04a_seq2seq", "lessons/04b_attention"])
+def test_typing_a_date_into_chapter_4s_explorer_translates_it(lab, browser, site):
+    """The issue's acceptance: on the static page, a date typed into Chapter 4's explorer
+    (as a reader writes it: capitals, an umlaut) is translated by the lab's trained model
+    in the page, with its attention map for the attention model."""
+    visit = browser_checks.PageVisit(browser, site, lab).open()
+    root = visit.page.locator(".seqbook-explorer[data-explorer=alignment]")
+    assert root.count() == 1
+    shown = root.evaluate("""root => {
+        const box = root.querySelector('input[name=source]');
+        box.value = '3 März 1999';
+        box.dispatchEvent(new Event('change', {bubbles: true}));
+        return {...root.seqbookShown, ms: Number(root.dataset.lastDrawMs),
+                cells: root.querySelectorAll('.seqbook-figure svg rect').length};
+    }""")
+    visit.close()
+    assert shown["source"] == "3 marz 1999"
+    assert shown["translation"] == "1999-03-03"
+    assert shown["ms"] < 100
+    if lab.endswith("attention"):
+        assert np_shape(shown["weights"]) == (11, len("3 marz 1999"))  # 10 digits and <eos>
+        assert shown["cells"] > 11 * 11  # the heat map's cells (and the candidates' bars)
+    else:
+        assert shown["weights"] is None
+    assert not visit.problems, visit.problems
+
+
+def np_shape(rows):
+    return (len(rows), len(rows[0]))
 
 
 def test_saved_controls_are_read_from_the_widget_state(tmp_path):

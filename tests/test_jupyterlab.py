@@ -32,6 +32,10 @@ JUPYTERLAB_EXPLORERS = {
     "01_rnn": "explorers.squashing_explorer(factor=3.0, steps=12, squash=True)",
     "02_lstm": "explorers.gate_explorer(forget_gate=1.0, input_gate=0.0, cell0=1.0)",
     "03_gru": "explorers.gru_unit_explorer(update_gate=0.9, reset_gate=1.0, input_drive=-1.0)",
+    # Chapter 4's explorers need a model: a seeded date model of the labs' size, made as
+    # tests/views/test_live.py makes it (the lines before the call run first).
+    "04a_seq2seq": "from tests.views.test_live import alignment\n\nalignment('plain')",
+    "04b_attention": "from tests.views.test_live import alignment\n\nalignment('attention')",
 }
 START_TIMEOUT = 120  # seconds for the server to answer: generous, CI's cores are shared
 RUN_TIMEOUT = 180_000  # ms for a kernel to start, import torch and run the cell
@@ -48,8 +52,12 @@ def free_port():
 
 
 def explorer_notebook(call):
-    """A notebook that makes one explorer, with the output it makes saved in it."""
-    shown = eval(call, {"explorers": explorers})  # noqa: S307 - this file's own calls
+    """A notebook that makes one explorer, with the output it makes saved in it. ``call``
+    is an expression, after lines of set-up if it needs them."""
+    *setup, expression = call.split("\n")
+    namespace = {"explorers": explorers}
+    exec("\n".join(setup), namespace)  # noqa: S102 - this file's own lines
+    shown = eval(expression, namespace)  # noqa: S307 - this file's own calls
     cell = nbformat.v4.new_code_cell(f"from seqbook.views import explorers\n\n{call}")
     cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=1, data={
         "text/html": shown._repr_html_(), "text/plain": repr(shown)})]

@@ -1,12 +1,13 @@
-"""Explorer widgets for the labs, built with ipywidgets.
+"""The labs' explorers.
 
-The figure is drawn with matplotlib into PNG bytes held by an ``ipywidgets.Image``, so
-it lives in the widget's own state: it shows in a live notebook, in a notebook executed
-by nbclient, and in the static book from the saved widget state alike.
+Every explorer the labs show is a :class:`seqbook.views.live.LiveExplorer`: a
+self-contained HTML output whose JavaScript (``seqbook/views/js``) computes and redraws in
+the reader's browser, with no kernel; ``shown`` holds what it starts by drawing, computed
+here, for the tests.
 
-Each explorer is a small object: ``controls`` (a dict of ipywidgets controls),
-``widget`` (what the notebook displays) and ``shown`` (the numbers drawn last), so a
-test can move a control and check that the picture changed as it should.
+:class:`Explorer` (ipywidgets controls above a matplotlib figure redrawn by a Python
+callback, which needs a kernel) is left for ``tools/new_chapter.py``, whose scaffold starts
+a new chapter's explorer with it until the chapter has its own JavaScript.
 """
 
 import io
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from seqbook import reference
 from seqbook.models import reach, seq2seq
 from seqbook.tasks import tokenize
-from seqbook.views import live, plots
+from seqbook.views import live
 
 
 class ExplorerBox(widgets.VBox):
@@ -90,11 +91,6 @@ def gradient_explorer(scale=1.0, clip=False, threshold=1.0):
          "reference_scales": list(GRADIENT_REFERENCE_SCALES),
          "draws": {name: live.pack_array(array) for name, array in draws.items()}},
         scripts=["rnn.js"])
-
-
-def _unit_slider(value, description, low=0.0, high=1.0):
-    return widgets.FloatSlider(value=value, min=low, max=high, step=0.05,
-                               description=description)
 
 
 def _float32_list(array):
@@ -279,93 +275,107 @@ def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", mode
 # --- Chapter 4 ----------------------------------------------------------------------------
 
 
-class _SelfAdjustingExplorer(Explorer):
-    """An explorer whose draw may move its own controls (a slider's range) without the
-    move starting a second, nested redraw."""
+def _gru_config(module, suffix=""):
+    """A torch nn.GRU's (suffix "_l0" or "_l0_reverse") or nn.GRUCell's (suffix "")
+    float32 weights and biases, packed exactly, in torch's names and gate order r, z, n."""
+    return {name: live.pack_array(getattr(module, name + suffix).detach().numpy(), "float32")
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
 
-    _drawing = False
 
-    def _redraw(self, change=None):
-        if self._drawing:
-            return
-        self._drawing = True
-        try:
-            super()._redraw(change)
-        finally:
-            self._drawing = False
+def alignment_model_config(model):
+    """A :class:`seqbook.models.seq2seq.Seq2Seq` as the alignment explorer's JavaScript
+    (``seqbook/views/js/attention.js``) runs it: its float32 weights, packed exactly.
+    ``encoder``: ``embedding`` and the GRU's ``forward`` (and, if bidirectional,
+    ``backward``) weights; ``decoder``: its ``kind`` ("plain" or "attention"),
+    ``embedding``, the GRUCell ``cell``, ``init_weight``/``init_bias``, ``out_weight``/
+    ``out_bias`` and, with attention, ``W``, ``U`` and ``v`` (A,)."""
+    def packed(tensor):
+        return live.pack_array(tensor.detach().numpy(), "float32")
+
+    encoder, decoder = model.encoder, model.decoder
+    gru = encoder.gru
+    if not isinstance(model, seq2seq.Seq2Seq) or gru.num_layers != 1 or not gru.bias \
+            or model.reverse_source or not isinstance(
+                decoder, (seq2seq.AttentionDecoder, seq2seq.PlainDecoder)):
+        raise ValueError(
+            "alignment_explorer runs a seqbook.models.seq2seq.Seq2Seq as make_model builds "
+            "it: a one-layer GRU encoder with biases, a PlainDecoder or AttentionDecoder, "
+            f"and reverse_source=False; got {type(model).__name__} with encoder {gru!r}, "
+            f"decoder {type(decoder).__name__} and reverse_source="
+            f"{getattr(model, 'reverse_source', None)}")
+    encoder_config = {"embedding": packed(encoder.embedding.weight),
+                      "forward": _gru_config(gru, "_l0")}
+    if gru.bidirectional:
+        encoder_config["backward"] = _gru_config(gru, "_l0_reverse")
+    decoder_config = {
+        "kind": "attention" if isinstance(decoder, seq2seq.AttentionDecoder) else "plain",
+        "embedding": packed(decoder.embedding.weight), "cell": _gru_config(decoder.cell),
+        "init_weight": packed(decoder.init.weight), "init_bias": packed(decoder.init.bias),
+        "out_weight": packed(decoder.out.weight), "out_bias": packed(decoder.out.bias)}
+    if decoder_config["kind"] == "attention":
+        decoder_config.update(W=packed(decoder.W.weight), U=packed(decoder.U.weight),
+                              v=packed(decoder.v.weight[0]))
+    return {"encoder": encoder_config, "decoder": decoder_config}
 
 
 def alignment_explorer(model, source_vocab, target_vocab, examples, source=None, step=0,
                        normalise=None, truth=None, max_length=None):
-    """Pick or type a source, see its translation and attention map, and step through the
-    output tokens to see where each one looks (Chapter 4).
+    """Pick or type a source, see its translation, and step through the output tokens: the
+    decoder's top candidates at each step and, for a model with attention, the attention
+    map and where each step looks (Chapter 4). Computed in the reader's browser
+    (``seqbook/views/js/attention.js``) from the model's weights.
 
     Args:
-        model: a :class:`seqbook.models.seq2seq.Seq2Seq` (with attention; a plain model shows its
-            translation only).
+        model: a :class:`seqbook.models.seq2seq.Seq2Seq` (plain or with attention).
         source_vocab, target_vocab: its :class:`seqbook.tasks.vocabulary.Vocabulary` pair.
         examples: source strings for the drop-down.
-        source: the starting source: one of ``examples`` selects it, any other text is typed
-            into the text box. Typed text (empty means "use the drop-down") is passed through
-            ``normalise`` (e.g. :func:`seqbook.tasks.dates.normalise`) if given, then stripped.
+        source: the starting source (default: the first example); it starts in the text
+            box, and the drop-down shows it when it is an example. Whichever of the two the
+            reader moves last is translated.
         step: the output step to highlight first.
+        normalise: None, or :func:`seqbook.tasks.dates.normalise`, applied to what is typed
+            (the browser runs its JavaScript twin); the text is then stripped.
         truth: optional function from a source string to its true alignment (a 0/1 matrix,
-            e.g. :func:`seqbook.tasks.dates.alignment`), or None when it has none; drawn as dots.
+            e.g. :func:`seqbook.tasks.dates.alignment`) or None; it is asked here for each
+            example and the starting source, and the answers are drawn as dots.
         max_length: the longest translation decoded (default: source length + 10).
 
-    ``shown`` holds ``"source"``, ``"translation"``, ``"weights"`` (L_out, S),
-    ``"argmax"`` (the most-attended source position of each output step), ``"step"``,
-    ``"attended"`` and the tokens of both sides.
+    ``shown`` holds what torch's :func:`seqbook.models.seq2seq.translate` gives for the
+    starting source (``"source_tokens"``, ``"output_tokens"``, ``"translation"``,
+    ``"weights"``), with ``"source"`` and ``"step"``.
     """
+    from seqbook.tasks import dates
+
     examples = list(examples)
-    typed = "" if source is None or source in examples else source
-    controls = {
-        "example": widgets.Dropdown(
-            options=examples, description="example",
-            value=source if source in examples else (examples[0] if examples else None)),
-        "typed": widgets.Text(value=typed, description="or type", continuous_update=False,
-                              placeholder="your own source"),
-        "step": widgets.IntSlider(value=step, min=0, max=max(step, 1),
-                                  description="output step"),
-    }
-
-    def draw(figure, example, typed, step):
-        text = normalise(typed) if normalise is not None else typed
-        chosen = text.strip() or (example or "")
-        ax = figure.add_subplot(1, 1, 1)
-        if not chosen:
-            ax.set_axis_off()
-            ax.text(0.5, 0.5, "choose an example or type a source", ha="center")
-            return {"source": "", "translation": "", "weights": None, "argmax": None,
-                    "step": None, "attended": [], "source_tokens": [], "output_tokens": []}
-        result = seq2seq.translate(model, source_vocab, target_vocab, chosen,
-                                          max_length)
-        outputs = result["output_tokens"]
-        slider = controls["step"]
-        step = min(step, len(outputs) - 1)
-        slider.max = len(outputs) - 1  # nested redraws are skipped while this one runs
-        slider.value = step
-        shown = {"source": chosen, **result, "step": step}
-        title = f"{chosen!r} → {result['translation']!r}"
-        if "<unk>" in result["source_tokens"]:
-            title += " (<unk>: a character the model never saw)"
-        if result["weights"] is None:
-            ax.set_axis_off()
-            ax.set_title(title)
-            ax.text(0.5, 0.5, "this model has no attention to show", ha="center")
-            return {**shown, "argmax": None, "attended": []}
-        matrix = truth(chosen) if truth is not None else None
-        figure.subplots_adjust(left=0.1, right=0.98, bottom=0.22, top=0.86)
-        shown.update(plots.draw_alignment(ax, result["weights"], result["source_tokens"],
-                                          outputs, step=step, truth=matrix))
-        ax.set_title(title, fontsize=10, loc="left")
-        looked_at = ", ".join(f"{plots._token_label(result['source_tokens'][j])!r} "
-                              f"(position {j})" for j in shown["attended"][:4])
-        more = " ..." if len(shown["attended"]) > 4 else ""
-        weight = result["weights"][step].max()
-        ax.set_xlabel(("orange dots: the true alignment; " if matrix is not None else "")
-                      + f"output step {step}, {plots._token_label(outputs[step])!r}, looks most "
-                      f"at {looked_at}{more}: weight {weight:.2f}", color="tab:red")
-        return shown
-
-    return _SelfAdjustingExplorer("Where the decoder looks", controls, draw, figsize=(8, 4.5))
+    if normalise not in (None, dates.normalise):
+        raise ValueError("normalise must be None or seqbook.tasks.dates.normalise, the one "
+                         f"the browser can run; got {normalise!r}")
+    if source is None:
+        source = examples[0] if examples else ""
+    source = (normalise(source) if normalise is not None else source).strip()
+    if step < 0 or (max_length is not None and max_length < 1):
+        raise ValueError(f"step must be at least 0 and max_length at least 1; got step {step}, "
+                         f"max_length {max_length}")
+    truths = {}
+    for text in dict.fromkeys([*examples, source]):
+        matrix = truth(text) if truth is not None and text else None
+        if matrix is not None:
+            truths[text] = np.asarray(matrix).astype(int)
+    config = alignment_model_config(model)
+    title = ("Where the decoder looks" if config["decoder"]["kind"] == "attention"
+             else "What the plain decoder writes")
+    explorer = live.LiveExplorer(
+        "alignment", title, ["example", "step", "source"],
+        {"examples": examples, "source": source, "step": step,
+         "normalise": normalise is not None, "max_length": max_length,
+         "source_symbols": source_vocab.symbols, "target_symbols": target_vocab.symbols,
+         "truth": truths, "model": config},
+        scripts=["attention.js"])
+    if source:
+        result = seq2seq.translate(model, source_vocab, target_vocab, source, max_length)
+        explorer.shown = {"source": source, **result,
+                          "step": min(step, len(result["output_tokens"]) - 1)}
+    else:
+        explorer.shown = {"source": "", "source_tokens": [], "output_tokens": [],
+                          "translation": "", "weights": None, "step": None}
+    return explorer

@@ -1,11 +1,12 @@
-"""Tests for Chapter 4's attention plots and the alignment explorer, on a tiny untrained model.
+"""Tests for Chapter 4's attention plots and the alignment explorer, on a tiny untrained model:
+what the explorer hands the browser, and (slow, in Debian's headless Chromium) what it does
+there as a reader moves its controls.
 
 The model's output bias for EOS is pushed far down, so every translation runs to the
 explorer's ``max_length`` (the source length + 10 by default): the lengths are then known.
 """
 
 import datetime
-import time
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -66,54 +67,78 @@ def ax():
     plt.close(figure)
 
 
-# --- the explorer -----------------------------------------------------------------------
+# --- the explorer: what Python hands the browser -----------------------------------------
 
 
-def test_repr_controls_and_layout(explorer):
-    text = f"<{TITLE}: move example, typed, step>"
-    assert repr(explorer) == text
-    assert set(explorer.controls) == {"example", "typed", "step"}
-    assert explorer.controls["typed"].continuous_update is False
-    assert list(explorer.controls["example"].options) == EXAMPLES
-    assert len(explorer.widget.children) == 3  # title, one row of three controls, image
-    explorer.controls["example"].value = EXAMPLES[1]
-    assert repr(explorer) == text
+def test_repr_controls_and_config(explorer, model):
+    assert repr(explorer) == f"<{TITLE}: move example, step, source>"
+    assert explorer.kind == "alignment" and explorer.scripts == ["attention.js"]
+    config = explorer.config
+    assert config["examples"] == EXAMPLES
+    assert config["source"] == EXAMPLES[0] and config["step"] == 0  # the first example
+    assert config["normalise"] is True and config["max_length"] is None
+    assert set(config["model"]["decoder"]) >= {"W", "U", "v", "cell", "init_weight"}
+    assert set(config["model"]["encoder"]) == {"embedding", "forward", "backward"}
 
 
-def test_first_example_is_translated(explorer, vocabularies):
+def test_true_alignments_travel_for_the_examples(explorer):
+    truth = explorer.config["truth"]
+    assert sorted(truth) == sorted(EXAMPLES)
+    for source in EXAMPLES:
+        np.testing.assert_array_equal(truth[source], true_alignment(source))
+        assert np.asarray(truth[source]).shape == (10, len(source))
+
+
+def test_shown_is_torchs_translation_of_the_starting_source(explorer, model, vocabularies):
+    expected = seq2seq.translate(model, *vocabularies, EXAMPLES[0])
     shown = explorer.shown
-    source = EXAMPLES[0]
-    assert shown["source"] == source
-    assert shown["source_tokens"] == list(source)
-    steps = len(source) + 10
-    assert shown["weights"].shape == (steps, len(source))
-    assert len(shown["output_tokens"]) == steps
-    assert shown["translation"] == "".join(shown["output_tokens"])
-    assert isinstance(shown["translation"], str) and len(shown["translation"]) == steps
-    np.testing.assert_array_equal(shown["argmax"], shown["weights"].argmax(axis=1))
-    assert shown["step"] == 0
-    assert shown["attended"] == [int(shown["argmax"][0])]
+    assert shown["source"] == EXAMPLES[0] and shown["step"] == 0
+    assert shown["output_tokens"] == expected["output_tokens"]
+    assert shown["translation"] == expected["translation"]
+    np.testing.assert_array_equal(shown["weights"], expected["weights"])
+    steps = len(EXAMPLES[0]) + 10  # EOS is pushed down: the translation runs to max_length
+    assert shown["weights"].shape == (steps, len(EXAMPLES[0]))
 
 
-def test_choosing_another_example_changes_what_is_shown(explorer):
-    before, image = explorer.shown, explorer.image.value
-    explorer.controls["example"].value = EXAMPLES[2]
-    shown = explorer.shown
-    assert shown["source"] == EXAMPLES[2]
-    assert shown["weights"].shape == (len(EXAMPLES[2]) + 10, len(EXAMPLES[2]))
-    assert shown["weights"].shape != before["weights"].shape
-    assert shown["translation"] != before["translation"]
-    assert explorer.image.value != image
+def test_a_typed_starting_source_is_normalised(model, vocabularies):
+    explorer = explorers.alignment_explorer(model, *vocabularies, EXAMPLES,
+                                            source="  Vasárnap, NOV. 22 ", step=30,
+                                            normalise=dates.normalise, truth=true_alignment)
+    assert explorer.config["source"] == explorer.shown["source"] == "vasarnap, nov. 22"
+    assert "<unk>" not in explorer.shown["source_tokens"]
+    assert explorer.shown["step"] == len("vasarnap, nov. 22") + 9  # clamped to the last
+    assert "vasarnap, nov. 22" not in explorer.config["truth"]  # truth knows nothing of it
 
 
-def test_weights_are_distributions_over_the_real_source(explorer, model, vocabularies):
-    for example in EXAMPLES:
-        explorer.controls["example"].value = example
-        weights = explorer.shown["weights"]
-        assert weights.shape[1] == len(example)  # one column per source character, no padding
-        np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
-        assert np.all(weights >= 0)
-    # in a padded batch the weights beyond each source's length are exactly zero
+def test_no_examples_and_nothing_typed_does_not_raise(model, vocabularies):
+    explorer = explorers.alignment_explorer(model, *vocabularies, [])
+    assert explorer.config["source"] == "" and explorer.shown["translation"] == ""
+    assert explorer.shown["weights"] is None
+
+
+def test_a_plain_model_is_carried_without_attention(vocabularies):
+    torch.manual_seed(0)
+    plain = seq2seq.make_model("plain", len(vocabularies[0]), len(vocabularies[1]),
+                               embed_size=8, hidden_size=8, bidirectional=False)
+    explorer = explorers.alignment_explorer(plain, *vocabularies, EXAMPLES)
+    decoder = explorer.config["model"]["decoder"]
+    assert decoder["kind"] == "plain" and not {"W", "U", "v"} & set(decoder)
+    assert set(explorer.config["model"]["encoder"]) == {"embedding", "forward"}
+    assert repr(explorer).startswith("<What the plain decoder writes")
+    assert explorer.shown["weights"] is None
+    assert isinstance(explorer.shown["translation"], str)
+
+
+def test_bad_arguments_are_named(model, vocabularies):
+    with pytest.raises(ValueError, match="normalise must be None or"):
+        explorers.alignment_explorer(model, *vocabularies, EXAMPLES, normalise=str.lower)
+    with pytest.raises(ValueError, match="step must be at least 0"):
+        explorers.alignment_explorer(model, *vocabularies, EXAMPLES, step=-1)
+
+
+def test_weights_are_zero_on_padding_in_a_batch(model, vocabularies):
+    """The explorer translates one source at a time; torch's batches pad, and there the
+    weights beyond each source's length are exactly zero."""
     source_vocab, _ = vocabularies
     src_ids, src_lengths = source_vocab.encode_batch(EXAMPLES)
     _, weights = model.greedy(src_ids, src_lengths, max_length=6)
@@ -122,110 +147,120 @@ def test_weights_are_distributions_over_the_real_source(explorer, model, vocabul
         torch.testing.assert_close(weights[row].sum(-1), torch.ones(weights.shape[1]))
 
 
-def test_typed_source_is_normalised_and_used(explorer):
-    explorer.controls["typed"].value = "  Nov. 22, 2026 "
-    shown = explorer.shown
-    assert shown["source"] == "nov. 22, 2026"
-    assert shown["weights"].shape == (len("nov. 22, 2026") + 10, len("nov. 22, 2026"))
-    explorer.controls["typed"].value = "Vasárnap"  # the accent is stripped, all known letters
-    assert explorer.shown["source"] == "vasarnap"
-    assert "<unk>" not in explorer.shown["source_tokens"]
+def test_the_labs_size_output_stays_small(vocabularies):
+    torch.manual_seed(0)
+    full = seq2seq.make_model("attention", len(vocabularies[0]), len(vocabularies[1]))
+    html = explorers.alignment_explorer(full, *vocabularies, EXAMPLES)._repr_html_()
+    assert 200_000 < len(html) < 700_000  # about 100,000 float32 weights, base64
 
 
-def test_unknown_characters_are_shown_as_unk(explorer):
-    explorer.controls["typed"].value = "qx 22"  # no q or x in the examples
-    shown = explorer.shown
-    assert shown["source"] == "qx 22"
-    assert shown["source_tokens"] == ["<unk>", "<unk>", " ", "2", "2"]
-    assert shown["weights"].shape == (15, 5)
+# --- the explorer in the browser ----------------------------------------------------------
 
 
-def test_empty_input_uses_the_dropdown(explorer):
-    explorer.controls["example"].value = EXAMPLES[1]
-    explorer.controls["typed"].value = "22/11/26"
-    assert explorer.shown["source"] == "22/11/26"
-    for empty in ("", "   ", "\t"):
-        explorer.controls["typed"].value = empty
-        assert explorer.shown["source"] == EXAMPLES[1]
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from tests import book_browser
+
+    with book_browser.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
-def test_no_examples_and_nothing_typed_does_not_raise(model, vocabularies):
-    explorer = explorers.alignment_explorer(model, *vocabularies, [])
-    assert explorer.shown["source"] == "" and explorer.shown["translation"] == ""
-    explorer.controls["typed"].value = "22/11/26"
-    assert explorer.shown["weights"].shape == (18, 8)
-    explorer.controls["typed"].value = " "
-    assert explorer.shown["weights"] is None
+def shown_after(visit, name, value):
+    from tests.views.test_live import SET_VALUE
+
+    return visit.page.evaluate(SET_VALUE, [name, value])
 
 
-def test_step_slider_follows_the_translation_length(explorer):
-    slider = explorer.controls["step"]
-    explorer.controls["example"].value = EXAMPLES[1]
-    assert slider.max == len(explorer.shown["output_tokens"]) - 1 == len(EXAMPLES[1]) + 9
-    slider.value = 30
-    assert explorer.shown["step"] == 30
-    explorer.controls["example"].value = EXAMPLES[0]  # 18 output steps: the step is clamped
-    assert slider.max == 17
-    assert slider.value == 17 and explorer.shown["step"] == 17
+@pytest.mark.slow
+def test_the_control_moved_last_wins(browser, tmp_path, explorer, model, vocabularies):
+    from tests.views.test_live import SHOWN, open_alone
+
+    visit = open_alone(browser, explorer, tmp_path)
+    page = visit.page
+    start = page.evaluate(SHOWN)
+    box = page.locator("input[name=source]")
+    select = page.locator("select[name=example]")
+    assert box.input_value() == EXAMPLES[0] and select.input_value() == EXAMPLES[0]
+    chosen = shown_after(visit, "example", EXAMPLES[2])  # the drop-down fills the box
+    box_after_choosing = box.input_value()
+    typed = shown_after(visit, "source", "  Nov. 22, QX ")  # the box wins, normalised
+    select_after_typing = select.input_value()
+    again = shown_after(visit, "example", EXAMPLES[1])  # and the drop-down wins again
+    retyped = shown_after(visit, "source", EXAMPLES[2].upper())  # an example, typed
+    select_after_retyping = select.input_value()
+    empty = shown_after(visit, "source", "   ")
+    message = page.locator(".seqbook-figure").inner_text()
+    visit.close()
+    assert start["source"] == EXAMPLES[0]
+    assert start["output_tokens"] == explorer.shown["output_tokens"]
+    np.testing.assert_allclose(start["weights"], explorer.shown["weights"], atol=1e-5)
+    assert chosen["source"] == box_after_choosing == EXAMPLES[2]
+    assert typed["source"] == "nov. 22, qx" and select_after_typing == ""
+    expected = seq2seq.translate(model, *vocabularies, "nov. 22, qx")
+    assert typed["output_tokens"] == expected["output_tokens"]
+    assert typed["source_tokens"] == expected["source_tokens"]
+    assert typed["unknown"] == ["q", "x"]  # characters the model never saw, marked
+    assert again["source"] == EXAMPLES[1]
+    assert retyped["source"] == EXAMPLES[2] and select_after_retyping == EXAMPLES[2]
+    assert empty["source"] == "" and "Choose an example or type a source" in message
+    assert not visit.problems, visit.problems
 
 
-def test_step_slider_max_follows_max_length(model, vocabularies):
-    explorer = explorers.alignment_explorer(model, *vocabularies, EXAMPLES, step=8,
-                                          max_length=5)
-    assert explorer.controls["step"].max == 4
-    assert explorer.shown["step"] == 4 and explorer.controls["step"].value == 4
-    assert explorer.shown["weights"].shape == (5, len(EXAMPLES[0]))
+@pytest.mark.slow
+def test_the_step_follows_the_translation_and_moves_the_highlight(browser, tmp_path,
+                                                                  explorer):
+    from tests.views.test_live import open_alone
+
+    visit = open_alone(browser, explorer, tmp_path)
+    page = visit.page
+    slider = page.locator("input[name=step]")
+    long = shown_after(visit, "example", EXAMPLES[1])
+    longest_step = slider.get_attribute("max")
+    far = shown_after(visit, "step", 30)
+    caption = page.locator(".seqbook-figure .seqbook-caption").first.inner_text()
+    highlight = page.locator("svg rect[stroke='#d62728']").get_attribute("y")
+    near = shown_after(visit, "step", 3)
+    highlight_near = page.locator("svg rect[stroke='#d62728']").get_attribute("y")
+    shown_after(visit, "step", 30)
+    short = shown_after(visit, "example", EXAMPLES[0])  # fewer steps: the step is clamped
+    dots = page.locator("svg circle").count()
+    visit.close()
+    steps = len(EXAMPLES[1]) + 10
+    assert int(longest_step) == steps - 1 == len(long["output_tokens"]) - 1
+    assert far["step"] == 30 and near["step"] == 3 and highlight != highlight_near
+    weights = np.array(far["weights"])
+    assert far["attended"] == [int(weights[30].argmax())]
+    assert near["attended"] == [int(weights[3].argmax())]
+    assert f"Output step 30, '{far['output_tokens'][30]}'" in caption
+    assert short["step"] == len(EXAMPLES[0]) + 9
+    assert short["truth_cells"] == dots == int(true_alignment(EXAMPLES[0]).sum()) > 0
+    np.testing.assert_allclose(np.array(far["candidates"])[:, 1].astype(float),
+                               np.sort(far["probabilities"][30])[::-1][:5], rtol=1e-12)
+    assert not visit.problems, visit.problems
 
 
-def test_moving_the_step_moves_the_highlight(explorer):
-    explorer.controls["example"].value = EXAMPLES[1]
-    weights = explorer.shown["weights"]
-    images = {bytes(explorer.image.value)}  # step 0
-    for step in (3, 12, 0):
-        explorer.controls["step"].value = step
-        assert explorer.shown["step"] == step
-        assert explorer.shown["attended"] == [int(weights[step].argmax())]
-        np.testing.assert_array_equal(explorer.shown["weights"], weights)  # same translation
-        images.add(bytes(explorer.image.value))
-    assert len(images) == 3  # each step draws its own picture
+@pytest.mark.slow
+def test_the_plain_model_shows_candidates_at_each_step(browser, tmp_path, vocabularies):
+    from tests.views.test_live import SHOWN, open_alone
 
-
-def test_true_alignment_is_overlaid_when_known(explorer):
-    explorer.controls["example"].value = EXAMPLES[1]
-    expected = int(true_alignment(EXAMPLES[1]).sum())
-    assert expected > 0
-    assert explorer.shown["truth_cells"] == expected
-    explorer.controls["typed"].value = "nov. 22, 2026"  # truth knows nothing of it
-    assert explorer.shown["truth_cells"] == 0
-
-
-def test_a_plain_model_shows_its_translation_without_weights(vocabularies):
     torch.manual_seed(0)
     plain = seq2seq.make_model("plain", len(vocabularies[0]), len(vocabularies[1]),
                                embed_size=8, hidden_size=8)
-    explorer = explorers.alignment_explorer(plain, *vocabularies, EXAMPLES)
-    assert explorer.shown["weights"] is None and explorer.shown["argmax"] is None
-    assert isinstance(explorer.shown["translation"], str)
-
-
-def test_a_redraw_is_quick(explorer):
-    times = []
-    for example in (EXAMPLES[2], EXAMPLES[1]):
-        start = time.perf_counter()
-        explorer.controls["example"].value = example
-        times.append(time.perf_counter() - start)
-    for step in (5, 6):
-        start = time.perf_counter()
-        explorer.controls["step"].value = step
-        times.append(time.perf_counter() - start)
-    assert min(times[:2]) < 1.0 and min(times[2:]) < 1.0  # the best of two
-
-
-def test_redraws_close_their_figures(explorer):
-    open_before = len(plt.get_fignums())
-    for step in (1, 2, 3):
-        explorer.controls["step"].value = step
-    assert len(plt.get_fignums()) == open_before
+    with torch.no_grad():
+        plain.decoder.out.bias[EOS] = -50.0
+    visit = open_alone(browser, explorers.alignment_explorer(plain, *vocabularies, EXAMPLES),
+                       tmp_path)
+    first = visit.page.evaluate(SHOWN)
+    bars_first = visit.page.locator("svg rect").count()
+    later = shown_after(visit, "step", 5)
+    text = visit.page.locator(".seqbook-figure").inner_text()
+    visit.close()
+    assert first["weights"] is None and "attended" not in first
+    assert bars_first >= 5  # five candidate bars, not a blank figure
+    assert later["step"] == 5 and later["candidates"] != first["candidates"]
+    assert later["candidates"][0][0] == later["output_tokens"][5]  # greedy: the best one
+    assert "top 5 candidates" in text and "no attention" in text
+    assert not visit.problems, visit.problems
 
 
 # --- the plots --------------------------------------------------------------------------

@@ -43,6 +43,38 @@ def small_review_models():
     return classifiers, vocab
 
 
+def date_models(kind):
+    """A seeded, untrained date model of the labs' size (its weights' values do not matter
+    here), with the vocabularies of a few date examples, and those examples."""
+    import datetime
+
+    from seqbook.models import seq2seq
+    from seqbook.tasks import dates
+    from seqbook.tasks.vocabulary import SEQUENCE_SYMBOLS, Vocabulary
+
+    day = datetime.date(2026, 11, 22)
+    examples = [dates.render(day, locale, format)[0] for locale, format in
+                (("en_US", "full"), ("hu_HU", "full"), ("de_DE", "short"))]
+    source_vocab = Vocabulary(examples, reserved=SEQUENCE_SYMBOLS)
+    target_vocab = Vocabulary(["0123456789-"], reserved=SEQUENCE_SYMBOLS)
+    torch.manual_seed(0)
+    model = seq2seq.make_model(kind, len(source_vocab), len(target_vocab))
+    return model, source_vocab, target_vocab, examples
+
+
+def alignment(kind, **options):
+    from seqbook.tasks import dates
+
+    model, source_vocab, target_vocab, examples = date_models(kind)
+    truth = {source: dates.alignment(dates.render(__import__("datetime").date(2026, 11, 22),
+                                                  locale, format)[1])
+             for source, (locale, format) in zip(examples, (("en_US", "full"),
+                                                            ("hu_HU", "full"),
+                                                            ("de_DE", "short")))}
+    return explorers.alignment_explorer(model, source_vocab, target_vocab, examples,
+                                        normalise=dates.normalise, truth=truth.get, **options)
+
+
 LIVE = {
     "squashing": lambda: explorers.squashing_explorer(factor=3.0, steps=12, squash=True),
     "gate_drive": lambda: explorers.gate_explorer(forget_gate=1.0, input_gate=0.0,
@@ -57,6 +89,8 @@ LIVE = {
     "parameters": lambda: explorers.parameter_explorer(input_size=10, hidden_size=32),
     "sentiment": lambda: explorers.sentiment_explorer(*small_review_models(),
                                                       sentence="the plot was not bad"),
+    "alignment": lambda: alignment("attention"),
+    "alignment_plain": lambda: alignment("plain"),
 }
 
 
