@@ -7,6 +7,7 @@ redraw once, change what it draws, within 100 ms, with no console error. What it
 The committed notebooks' explorer outputs must carry today's JavaScript.
 """
 
+import html
 import json
 import re
 
@@ -356,3 +357,44 @@ def test_committed_notebooks_carry_todays_javascript():
              if kind not in scripts or digest != live.script_digest(scripts[kind])]
     assert not stale, ("these notebooks hold explorers made with older JavaScript; run "
                        "tools/make_lessons.py on their chapters: " + ", ".join(stale))
+
+
+def open_in_sandboxed_frames(browser, explorers_by_kind, folder):
+    """Write each explorer into its own ``<iframe sandbox="allow-scripts" srcdoc=...>`` of
+    one page, as Colab shows every output (a frame of its own, on another origin, with
+    scripts allowed), and open the page from disk; return the visit."""
+    frames = "".join(
+        f'<iframe title="{kind}" sandbox="allow-scripts" style="width: 900px; height: 700px" '
+        f'srcdoc="{html.escape(explorer._repr_html_(), quote=True)}"></iframe>'
+        for kind, explorer in explorers_by_kind.items())
+    page_file = folder / "outputs.html"
+    page_file.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head>"
+                         f"<body>{frames}</body></html>", encoding="utf-8")
+    visit = book_browser.PageVisit(browser, folder.as_uri() + "/", "outputs")
+    return visit.open()
+
+
+COLAB_LIKE = ("squashing", "trained_gates", "sentiment", "alignment")  # one per chapter
+
+
+@pytest.mark.slow
+def test_explorers_work_each_in_a_sandboxed_frame_as_colab_shows_outputs(browser, tmp_path):
+    visit = open_in_sandboxed_frames(browser, {kind: LIVE[kind]() for kind in COLAB_LIKE},
+                                     tmp_path)
+    frames = [frame for frame in visit.page.frames if frame != visit.page.main_frame]
+    assert len(frames) == len(COLAB_LIKE)
+    for frame in frames:
+        frame.wait_for_function("() => { const root = document.querySelector("
+                                "'.seqbook-explorer'); return root && root.dataset.mounted"
+                                " === 'yes' && !root.dataset.busy; }", timeout=30_000)
+        # the frame's origin is opaque: it cannot reach the page around it
+        assert frame.evaluate("() => { try { return window.parent.document && 'reached'; }"
+                              " catch (error) { return 'blocked'; } }") == "blocked"
+        moves = frame.locator(".seqbook-explorer").first.evaluate(
+            book_browser.MOVE_EVERY_CONTROL)
+        assert moves, "the explorer has no controls"
+        for moved in moves:
+            assert moved["redraws"] == 1 and moved["changed"], moved
+            assert moved["ms"] < 100, moved
+    visit.close()
+    assert not visit.problems, visit.problems
