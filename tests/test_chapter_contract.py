@@ -465,10 +465,11 @@ def check_explorers(root, chapter):
     problems = []
     for lab, master in masters.items():
         calls = [cell for cell in _code(master.notebook)
-                 if re.search(r"\bexplorers\.\w+\(", cell.source)]
+                 if re.search(r"\b(explorers\.\w+|live\.LiveExplorer)\(", cell.source)]
         if not calls:
             problems.append(f"solutions/{lab}.ipynb shows no explorer: add a cell that calls "
-                            "one from seqbook.views.explorers, with what to try beside it")
+                            "one from seqbook.views.explorers (or a seqbook.views.live."
+                            "LiveExplorer), with what to try beside it")
         lesson = _lesson(root, lab)
         if lesson is None:
             problems.append(f"there is no lessons/{lab}.ipynb to show its explorers: run "

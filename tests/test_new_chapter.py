@@ -92,7 +92,8 @@ def test_a_scaffolded_chapter_keeps_the_contract(copy):
     assert sorted(set(after) - set(before)) == [
         "book/05_example.md", "book/figures/05_example.svg", "lessons/05_example.ipynb",
         "seqbook/checks/example.py", "seqbook/reference/example.py",
-        "solutions/05_example.ipynb", "tests/checks/test_example.py"]
+        "seqbook/views/js/example.js", "solutions/05_example.ipynb",
+        "tests/checks/test_example.py", "tests/js/test_example.py"]
 
     # Every rule holds, but the number of exercises: the scaffold writes one of four.
     results = contract.check_chapter(copy, "05", minimum=1)
@@ -107,6 +108,11 @@ def test_a_scaffolded_chapter_keeps_the_contract(copy):
     tested = run(copy, "-m", "pytest", "-q", "-p", "no:nbval", "tests/checks/test_example.py")
     assert tested.returncode == 0, tested.stdout[-3000:]
 
+    # The explorer's JavaScript equals the reference under Node, and its output is live.
+    tested = run(copy, "-m", "pytest", "-q", "-p", "no:nbval", "tests/js/test_example.py")
+    assert tested.returncode == 0 and "2 passed" in tested.stdout, tested.stdout[-3000:]
+    master = (copy / "solutions" / "05_example.ipynb").read_text()
+    assert 'data-explorer=\\"example_running_mean\\"' in master, "no live explorer output"
     # One source: the exercise's solution is the new package function.
     one_source = run(copy, "-m", "pytest", "-q", "-p", "no:nbval", "tests/test_one_source.py",
                      "-k", "05_example")

@@ -9,7 +9,8 @@ needs four): the reading book/NN_topic.md with every required section, its figur
 otter master solutions/NN_topic.ipynb (set-up cell, one explorer, one exercise with its
 solution, a public and a hidden test, an experiment, instructor-only answers), the numpy
 reference seqbook/reference/TOPIC.py, the checks seqbook/checks/TOPIC.py with their tests
-tests/checks/test_TOPIC.py, and the chapter's entry at the end of the Chapters part of
+tests/checks/test_TOPIC.py, the explorer's JavaScript seqbook/views/js/TOPIC.js with its
+Node test tests/js/test_TOPIC.py, and the chapter's entry at the end of the Chapters part of
 _toc.yml. With --execute it then generates the student notebook lessons/NN_topic.ipynb
 (tools/make_lessons.py NN_topic, a few seconds). It changes no existing file but _toc.yml
 and refuses a chapter number, a file or a module name that already exists.
@@ -189,13 +190,12 @@ Everything after an exercise uses the book's reference implementation, so the la
 before you have solved anything."""
 
 SETUP = """%matplotlib inline
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
 from seqbook import lab
 from seqbook.reference import <<topic>> as reference
-from seqbook.views import explorers
+from seqbook.views import live
 
 rng = lab.setup(seed=0)  # seeds numpy, torch and random; torch deterministic, one thread"""
 
@@ -254,23 +254,97 @@ EXPLORE_TEXT = """\
 forgets."""
 
 EXPLORER = """# TODO(author): move this explorer into seqbook/views/explorers.py (one function per
-# explorer, tested in tests/views/) and call it from here.
-def draw_running_mean(figure, length, noise):
-    signal = 0.5 + noise * np.random.default_rng(1).standard_normal(length)
-    means = reference.<<exercise>>(signal[None, :, None])[0, :, 0]
-    ax = figure.add_subplot(1, 1, 1)
-    ax.plot(np.arange(1, length + 1), signal, ".", alpha=0.4, label="input $x_t$")
-    ax.plot(np.arange(1, length + 1), means, label="running mean $m_t$")
-    ax.axhline(0.5, color="gray", linestyle=":", label="true mean")
-    ax.set_xlabel("step $t$")
-    ax.legend(loc="upper right")
-    return {"last": float(means[-1])}
+# explorer, tested in tests/views/) and call it from here. It computes in the reader's
+# browser (seqbook/views/js/<<topic>>.js, checked against the reference by tests/js).
+live.LiveExplorer(
+    "<<topic>>_running_mean", "The running mean", ["length", "noise"],
+    {"length": 20, "noise": 1.0,  # numpy draws the noise; JavaScript cannot repeat it
+     "standard_normal": live.pack_array(np.random.default_rng(1).standard_normal(200))},
+    scripts=["<<topic>>.js"])"""
+
+JS_EXPLORER = """\
+// Chapter <<n>>'s explorer (written by tools/new_chapter.py as an example): the running mean
+// of equation (<<n>>.1) as the inputs grow longer and noisier. runningMean mirrors
+// seqbook.reference.<<topic>>.<<exercise>>; tests/js/test_<<topic>>.py compares them under Node.
+
+(function (global) {
+  "use strict";
+  const seqbook = global.seqbook;
+  if (seqbook["<<topic>>"]) return;
+  const { colours } = seqbook.core;
+
+  /** m_t = (x_1 + ... + x_t) / t for t = 1 ... T, for a sequence of numbers. */
+  function runningMean(xs) {
+    let total = 0;
+    return xs.map((x, t) => {
+      total += x;
+      return total / (t + 1);
+    });
+  }
+
+  seqbook.core.register("<<topic>>_running_mean", (root, config) => {
+    const standardNormal = seqbook.core.unpack(config.standard_normal);
+    seqbook.core.explorer(root, {
+      title: "The running mean",
+      controls: [
+        { kind: "slider", name: "length", label: "length", min: 2,
+          max: standardNormal.length, step: 1, value: config.length },
+        { kind: "slider", name: "noise", label: "noise", min: 0, max: 2, step: 0.1,
+          value: config.noise },
+      ],
+      draw({ length, noise }, figure) {
+        const signal = standardNormal.slice(0, length).map((z) => 0.5 + noise * z);
+        const means = runningMean(signal);
+        const steps = signal.map((_, t) => t + 1);
+        seqbook.core.lineChart(figure, {
+          title: `${length} inputs, noise ${noise.toFixed(1)}`,
+          x: { label: "step t", min: 1, max: length },
+          y: { label: "value", min: Math.min(-0.5, ...signal), max: Math.max(1.5, ...signal) },
+          series: [
+            { x: steps, y: signal, colour: colours.blue, width: 0, marker: true, opacity: 0.4,
+              label: "input x_t" },
+            { x: steps, y: means, colour: colours.orange, label: "running mean m_t" },
+            { x: [1, length], y: [0.5, 0.5], colour: colours.gray, dash: "2 3", width: 1,
+              label: "true mean" },
+          ],
+        });
+        seqbook.core.caption(figure, `after ${length} steps m = ${means[length - 1].toFixed(3)}`);
+        return { last: means[length - 1] };
+      },
+    });
+  });
+
+  seqbook["<<topic>>"] = { runningMean };
+})(typeof globalThis !== "undefined" ? globalThis : window);
+"""
+
+JS_TEST = '''"""Chapter <<n>>'s explorer in JavaScript equals the numpy reference (under Node)."""
+
+import numpy as np
+import pytest
+
+from seqbook.reference import <<topic>> as reference
+from tests.js.node import call_js
+
+SEQUENCES = [np.array([1.0]), np.array([0.5, -2.0, 3.25]),
+             np.random.default_rng(0).standard_normal(200)]
 
 
-explorers.Explorer("The running mean", {
-    "length": widgets.IntSlider(value=20, min=2, max=200, description="length"),
-    "noise": widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1, description="noise"),
-}, draw_running_mean)"""
+def test_running_mean_matches_numpy():
+    results = call_js(["<<topic>>.js"], [("<<topic>>.runningMean", (xs,)) for xs in SEQUENCES])
+    for xs, result in zip(SEQUENCES, results, strict=True):
+        expected = reference.<<exercise>>(xs[None, :, None])[0, :, 0]
+        np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_wrong_mean_is_caught():
+    """The comparison is not vacuous: a mean divided by t + 1 instead of t differs."""
+    [result] = call_js(["<<topic>>.js"], [("<<topic>>.runningMean", (SEQUENCES[1],))])
+    expected = reference.<<exercise>>(SEQUENCES[1][None, :, None])[0, :, 0]
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(np.array(result) * np.arange(1, 4) / np.arange(2, 5),
+                                   expected)
+'''
 
 EXPERIMENT_TEXT = """## <<n>>.2 How fast does it settle?
 
@@ -550,6 +624,8 @@ def plan(root, chapter, title=None, exercise=None):
         f"seqbook/reference/{topic}.py": lambda: fill(REFERENCE, values),
         f"seqbook/checks/{topic}.py": lambda: fill(CHECKS, values),
         f"tests/checks/test_{topic}.py": lambda: fill(CHECKS_TESTS, values),
+        f"seqbook/views/js/{topic}.js": lambda: fill(JS_EXPLORER, values),
+        f"tests/js/test_{topic}.py": lambda: fill(JS_TEST, values),
     }
     taken = [name for name in makers if (root / name).exists()]
     if taken:
@@ -568,7 +644,8 @@ Next steps (README, "Adding a chapter"):
      least 4 exercises in all, each with a public and a # HIDDEN test.
   3. Write each exercise's checks in seqbook/checks/<<topic>>.py, the equations in
      seqbook/reference/<<topic>>.py, and test them in tests/checks/test_<<topic>>.py.
-  4. Move the explorer into seqbook/views/explorers.py.
+  4. Move the explorer into seqbook/views/explorers.py; its JavaScript is in
+     seqbook/views/js/<<topic>>.js, checked by tests/js/test_<<topic>>.py.
   5. Add a typical wrong answer per exercise to WRONG_ANSWERS in tests/course/test_grading.py.
   6. Generate the lesson: .venv/bin/python tools/make_lessons.py <<chapter>><<done>>
   7. Check the chapter: .venv/bin/python -m pytest tests/test_chapter_contract.py -k <<number>>

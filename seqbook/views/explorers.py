@@ -3,68 +3,16 @@
 Every explorer the labs show is a :class:`seqbook.views.live.LiveExplorer`: a
 self-contained HTML output whose JavaScript (``seqbook/views/js``) computes and redraws in
 the reader's browser, with no kernel; ``shown`` holds what it starts by drawing, computed
-here, for the tests.
-
-:class:`Explorer` (ipywidgets controls above a matplotlib figure redrawn by a Python
-callback, which needs a kernel) is left for ``tools/new_chapter.py``, whose scaffold starts
-a new chapter's explorer with it until the chapter has its own JavaScript.
+here, for the tests. A new chapter's scaffold (``tools/new_chapter.py``) starts with one
+of its own, its JavaScript in ``seqbook/views/js/TOPIC.js``.
 """
 
-import io
-
-import ipywidgets as widgets
 import numpy as np
-from IPython.display import display
-from matplotlib.figure import Figure
 
 from seqbook import reference
 from seqbook.models import reach, seq2seq
 from seqbook.tasks import tokenize
 from seqbook.views import live
-
-
-class ExplorerBox(widgets.VBox):
-    """The displayed box; its plain-text form is a short, stable description."""
-
-    description = "explorer"
-
-    def __repr__(self):
-        return f"<{self.description}>"
-
-
-class Explorer:
-    """Controls above a figure that is redrawn whenever a control moves."""
-
-    def __init__(self, title, controls, draw, figsize=(7, 3.5)):
-        self.title = title
-        self.controls = controls
-        self._draw = draw
-        self._figsize = figsize
-        self.image = widgets.Image(format="png")
-        self.shown = None
-        for control in controls.values():
-            control.observe(self._redraw, names="value")
-        rows = [widgets.HBox(list(controls.values())[start:start + 3])
-                for start in range(0, len(controls), 3)]  # at most three controls a row
-        self.widget = ExplorerBox([widgets.HTML(f"<b>{title}</b>"), *rows, self.image])
-        self.widget.description = f"{title}: move {', '.join(controls)}"
-        self._redraw()
-
-    def values(self):
-        return {name: control.value for name, control in self.controls.items()}
-
-    def _redraw(self, change=None):
-        figure = Figure(figsize=self._figsize)
-        self.shown = self._draw(figure, **self.values())
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
-
-    def __repr__(self):
-        return repr(self.widget)
-
-    def _ipython_display_(self):
-        display(self.widget)
 
 
 def squashing_explorer(factor=3.0, steps=12, squash=True):
