@@ -133,9 +133,11 @@ def install_seqbook(url, version, requirements, data, torch_index):
                 if name == "torch" and sys.platform.startswith("linux"):
                     pin, options = pin + "+cpu", ["--extra-index-url", torch_index]
                 wanted.append(pin)
-        print(f"Installing seqbook {version} and {', '.join(wanted)} (a minute or two) ...")
-        # pip fetches everything before it installs anything, so a failure leaves no half.
-        for what in ([*options, *wanted], ["--no-deps", str(wheels[0])]):
+        print(f"Installing seqbook {version} and {', '.join(wanted) or 'nothing else'} ...")
+        # pip fetches everything before it installs anything, so a failure leaves no half;
+        # seqbook goes last, so a lab that fails here tries again when run again.
+        steps = [[*options, *wanted]] if wanted else []
+        for what in [*steps, ["--no-deps", str(wheels[0])]]:
             done = subprocess.run([*pip, "install", "--quiet", *what],
                                   capture_output=True, text=True)
             if done.returncode:
