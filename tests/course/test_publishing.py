@@ -4,7 +4,6 @@ an address it cannot reach. Nothing here installs into this environment: every p
 install runs with PIP_TARGET set to a throwaway folder, and the cell text runs under
 ``python -S`` (no site-packages, so no seqbook), as in a kernel without the package."""
 
-import pathlib
 import re
 import subprocess
 import sys
