@@ -159,8 +159,8 @@ def setup_cell_source(url=None):
     return ("# Set-up: where the book's package is missing (Colab, Binder, a bare Jupyter), "
             "install it.\n# Prints nothing when seqbook is installed. Made by "
             "seqbook.course.publishing; do not edit.\n"
-            "try:\n    import seqbook\nexcept ModuleNotFoundError:\n"
-            + textwrap.indent(function + call + "\nimport seqbook\n", "    ")).rstrip() + "\n"
+            "try:\n    import seqbook  # noqa: F401\nexcept ModuleNotFoundError:\n"
+            + textwrap.indent(function + call + "\nimport seqbook  # noqa: F401\n", "    "))
 
 
 def is_setup_cell(cell):
