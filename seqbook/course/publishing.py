@@ -167,11 +167,16 @@ def is_setup_cell(cell):
     return masters.is_install_cell(cell)
 
 
+# hide-input: on the book's lab pages the cell is folded behind a "Show code" toggle.
+SETUP_TAGS = [SETUP_TAG, "hide-input"]
+
+
 def setup_cell(url=None):
     """The set-up cell as an nbformat code cell, tagged ``install-seqbook``."""
     import nbformat
 
-    return nbformat.v4.new_code_cell(setup_cell_source(url), metadata={"tags": [SETUP_TAG]})
+    return nbformat.v4.new_code_cell(setup_cell_source(url),
+                                     metadata={"tags": list(SETUP_TAGS)})
 
 
 def put_setup_cell(notebook, url=None):
@@ -182,8 +187,10 @@ def put_setup_cell(notebook, url=None):
     existing = [index for index, cell in enumerate(notebook.cells) if is_setup_cell(cell)]
     if existing:
         cell = notebook.cells[existing[0]]
-        changed = cell.source != source
-        cell.source = source
+        tags = cell.metadata.get("tags", [])
+        wanted = [*tags, *(tag for tag in SETUP_TAGS if tag not in tags)]
+        changed = cell.source != source or tags != wanted
+        cell.source, cell.metadata["tags"] = source, wanted
         return changed
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     executed = bool(code) and all(cell.get("execution_count") for cell in code)

@@ -157,6 +157,7 @@ def test_every_lab_opens_with_the_current_set_up_cell(lab):
         assert publishing.is_setup_cell(code[0]), (
             f"{folder}/{lab}.ipynb: its first code cell should be the install-seqbook cell: "
             "run tools/make_lessons.py --setup-cell-only")
+        assert "hide-input" in code[0].metadata["tags"], "fold the cell on the book's pages"
         assert code[0].source == publishing.setup_cell_source(), (
             f"{folder}/{lab}.ipynb: its set-up cell is out of date: run "
             "tools/make_lessons.py --setup-cell-only")
@@ -170,6 +171,7 @@ def test_put_setup_cell_inserts_after_the_title_then_only_updates():
     assert publishing.put_setup_cell(notebook)
     assert [cell.cell_type for cell in notebook.cells] == ["raw", "markdown", "code", "code"]
     assert publishing.is_setup_cell(notebook.cells[2])
+    assert notebook.cells[2].metadata["tags"] == ["install-seqbook", "hide-input"]
     assert [cell.execution_count for cell in notebook.cells[2:]] == [1, 2]
     assert not publishing.put_setup_cell(notebook)
     notebook.cells[2].source = "old"
