@@ -99,7 +99,8 @@ def build_wheel(out_dir, root=None):
 def install_seqbook(url, version, requirements, data, torch_index):
     """Install the book's package ``seqbook==version`` from ``url`` ($SEQBOOK_PACKAGE_URL
     replaces it), the ``data`` pins, and those of ``requirements`` whose package is
-    missing; torch only if missing, on Linux from ``torch_index`` (its CPU build)."""
+    missing; torch only if missing, on Linux from ``torch_index`` (its CPU build). On
+    Colab, also write the lab's public tests (its otter metadata) into ./tests."""
     import importlib.metadata
     import os
     import pathlib
@@ -144,6 +145,14 @@ def install_seqbook(url, version, requirements, data, torch_index):
                 raise RuntimeError(f"pip could not install {' '.join(what)}: "
                                    f"{done.stderr.strip()[-1500:]}") from None
     importlib.invalidate_caches()
+    try:  # On Colab, otter reads no tests from the notebook: write them to ./tests.
+        from google.colab import _message
+    except ImportError:
+        return
+    notebook = _message.blocking_request("get_ipynb")["ipynb"]
+    pathlib.Path("tests").mkdir(exist_ok=True)
+    for name, source in notebook["metadata"]["otter"]["tests"].items():
+        pathlib.Path("tests", f"{name}.py").write_text(source)
 
 
 def setup_cell_source(url=None):

@@ -207,3 +207,31 @@ def test_the_book_extension_builds_the_wheel_into_static(tmp_path):
     extension.add_wheel(App(), None)
     assert (tmp_path / "html" / "_static" / publishing.wheel_name()).exists()
     extension.add_wheel(App(), RuntimeError("the build failed"))  # then nothing to do
+
+
+def test_on_colab_the_public_tests_are_written_where_otter_reads_them(wheels, pip_target,
+                                                                      monkeypatch, tmp_path):
+    """otter.Notebook refuses a notebook's own tests on Colab (Tests directory ./tests does
+    not exist); the set-up cell writes them from the notebook Colab hands it."""
+    import json
+    import sys
+    import types
+
+    lesson = json.loads((ROOT / "lessons" / "01_rnn.ipynb").read_text())
+    message = types.ModuleType("google.colab._message")
+    message.blocking_request = lambda request: {"get_ipynb": {"ipynb": lesson}}[request]
+    colab = types.ModuleType("google.colab")
+    colab._message = message
+    google = types.ModuleType("google")
+    google.colab = colab
+    for name, module in [("google", google), ("google.colab", colab),
+                         ("google.colab._message", message)]:
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.chdir(tmp_path)
+    publishing.install_seqbook(str(wheels["book"]), publishing.version(), [], [],
+                               publishing.TORCH_CPU_INDEX)
+    tests = lesson["metadata"]["otter"]["tests"]
+    assert sorted(path.stem for path in (tmp_path / "tests").glob("*.py")) == sorted(tests)
+    for name, source in tests.items():
+        assert (tmp_path / "tests" / f"{name}.py").read_text() == source
+        assert "_hidden" not in source, "a lesson carries only the public tests"
