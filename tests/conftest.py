@@ -78,6 +78,8 @@ def one_torch_thread():
 # 60 s if it is a notebook, else 1 s. Renamed or stale entries make a run slower, never
 # wrong.
 SECONDS = {
+    "tests/test_colab.py": 390,  # five labs, each in a fresh venv that installs the wheel
+    "tests/test_bundle_venv.py": 250,  # four bundles installed, their five lessons run
     "tests/test_browser.py": 110,  # with the book build
     "tests/test_book_pdf.py": 150,  # prints the whole book to PDF
     "tests/test_browser_text.py": 100,  # 13 pages, 3 visits each, after the book build

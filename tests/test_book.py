@@ -33,3 +33,20 @@ def test_lab_is_rendered_from_committed_outputs_with_widgets(chapter, html):
     assert "application/vnd.jupyter.widget-view+json" in page, "no widget views"
     assert "data:image/png" in page or ".png" in page, "the lab page has no figures"
     assert f"book/{reading_of(chapter)}.html" in page, "the lab does not link back to its reading"
+
+
+def test_the_book_carries_the_wheel_its_labs_install(html):
+    """book/_ext/package_wheel.py: the wheel the labs' set-up cell installs from
+    <html.baseurl>_static/, of the book's version, with the explorers' JavaScript."""
+    import zipfile
+
+    from seqbook.course import publishing
+
+    wheel = html / "_static" / publishing.wheel_name()
+    assert wheel.exists(), f"the built book has no _static/{wheel.name}"
+    names = zipfile.ZipFile(wheel).namelist()
+    metadata = zipfile.ZipFile(wheel).read(
+        f"seqbook-{publishing.version()}.dist-info/METADATA").decode()
+    assert f"\nVersion: {publishing.version()}\n" in metadata
+    assert "seqbook/views/js/core.js" in names and "seqbook/course/publishing.py" in names
+    assert publishing.package_url().endswith(f"/_static/{wheel.name}")

@@ -20,8 +20,10 @@ what is missing and how to fix it.
 ``master``
     every lab has ``solutions/LAB.ipynb`` whose ``# ASSIGNMENT CONFIG`` raw cell names it
     ``LAB``; it opens with a ``# Lab ...`` title and its learning objectives, its first code
-    cell is the set-up (``lab.setup(...)``), and it ends with a Summary, Questions and
-    their answers in a cell tagged ``instructor-only``.
+    cell is the current ``install-seqbook`` cell (seqbook.course.publishing: it installs
+    the book's package where it is missing), its next the set-up (``lab.setup(...)``),
+    and it ends with a Summary, Questions and their answers in a cell tagged
+    ``instructor-only``.
 ``lesson``
     every lab has ``lessons/LAB.ipynb``, executed, and in sync with its master: the cells
     otter assign makes from the master today, and the same public tests.
@@ -87,7 +89,7 @@ import nbformat
 import pytest
 import yaml
 
-from seqbook.course import lessons
+from seqbook.course import lessons, publishing
 from seqbook.course import masters as otter_masters
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -291,6 +293,15 @@ def check_master(root, chapter):
             problems.append(f"{where}: its title cell has no 'Learning objectives': list 3 to"
                             " 6, each tied to an exercise or a demo")
         code = _code(master.notebook)
+        if not code or not otter_masters.is_install_cell(code[0]):
+            problems.append(f"{where}: its first code cell should be the '"
+                            f"{otter_masters.INSTALL_TAG}' cell, which installs the book's "
+                            "package where it is missing: run tools/make_lessons.py "
+                            "--setup-cell-only")
+        elif code[0].source != publishing.setup_cell_source():
+            problems.append(f"{where}: its '{otter_masters.INSTALL_TAG}' cell is out of "
+                            "date: run tools/make_lessons.py --setup-cell-only")
+        code = [cell for cell in code if not otter_masters.is_install_cell(cell)]
         if not code or "lab.setup(" not in code[0].source:
             problems.append(f"{where}: its first code cell should be the set-up (imports, "
                             "then rng = lab.setup(seed=0)), which grading runs before "
@@ -706,8 +717,17 @@ def _untag_answers(notebook):
 
 
 def _drop_setup(notebook):
-    setup = first_cell(notebook, lambda c: c.cell_type == "code")
+    setup = first_cell(notebook, lambda c: c.cell_type == "code"
+                       and not otter_masters.is_install_cell(c))
     setup.source = setup.source.replace("rng = lab.setup(seed=0)", "rng = None")
+
+
+def _untag_install(notebook):
+    first_cell(notebook, otter_masters.is_install_cell).metadata["tags"] = []
+
+
+def _age_install(notebook):
+    first_cell(notebook, otter_masters.is_install_cell).source += "\n# an older version"
 
 
 def _edit_title(notebook):
@@ -787,6 +807,11 @@ BROKEN = {
                               ["no instructor-only answers", "tagged 'instructor-only'"]),
     "no set-up cell": ("master", lambda r: edit_notebook(r, MASTER, _drop_setup),
                        ["first code cell should be the set-up", "lab.setup(seed=0)"]),
+    "no install cell": ("master", lambda r: edit_notebook(r, MASTER, _untag_install),
+                        ["first code cell should be the 'install-seqbook' cell",
+                         "--setup-cell-only"]),
+    "stale install cell": ("master", lambda r: edit_notebook(r, MASTER, _age_install),
+                           ["'install-seqbook' cell is out of date", "--setup-cell-only"]),
     "no lesson": ("lesson", lambda r: (r / LESSON).unlink(),
                   ["no lessons/01_rnn.ipynb", "tools/make_lessons.py 01_rnn"]),
     "lesson out of date": ("lesson", lambda r: edit_notebook(r, MASTER, _edit_title),

@@ -393,6 +393,8 @@ def master_notebook(values):
     """The lab master, an otter assignment in the book's layout, unexecuted, as JSON."""
     import nbformat  # slow to import (its JSON schemas): only once the chapter is accepted
 
+    from seqbook.course import publishing
+
     raw, md, code = (nbformat.v4.new_raw_cell, nbformat.v4.new_markdown_cell,
                      nbformat.v4.new_code_cell)
 
@@ -403,7 +405,7 @@ def master_notebook(values):
     answers.metadata["tags"] = ["instructor-only"]
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        raw(f(CONFIG)), md(f(TITLE)), code(f(SETUP)), md(f(RECAP)),
+        raw(f(CONFIG)), md(f(TITLE)), publishing.setup_cell(), code(f(SETUP)), md(f(RECAP)),
         raw(f("# BEGIN QUESTION\nname: <<exercise>>\npoints: 1")), md(f(EXERCISE)),
         raw("# BEGIN SOLUTION"), code(f(SOLUTION)), raw("# END SOLUTION"),
         raw("# BEGIN TESTS"), code(f(PUBLIC_TEST)), code(f(HIDDEN_TEST)), raw("# END TESTS"),

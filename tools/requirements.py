@@ -8,6 +8,11 @@ seqbook needs at run time), then each optional-dependency group (``student``, ``
 then ``-e .``. The comments written above a pin (or a list) in pyproject.toml are
 carried over, so the reasons for the pins are written once. A test
 (tests/course/test_dependencies.py) fails while requirements.txt is out of date.
+
+It also writes ``binder/requirements.txt``, what Binder (repo2docker) installs: the
+run-time pins, torch as its CPU build from PyTorch's CPU index (``torch==X+cpu``; Binder
+runs Linux, where PyPI's torch is the CUDA build); ``binder/postBuild`` then installs the
+book's package from the clone.
 """
 
 import pathlib
@@ -17,6 +22,8 @@ import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PYPROJECT, REQUIREMENTS = ROOT / "pyproject.toml", ROOT / "requirements.txt"
+BINDER = ROOT / "binder" / "requirements.txt"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # seqbook.course.publishing's
 
 HEADER = """\
 # Generated from pyproject.toml by tools/requirements.py: change the pins there, then run
@@ -90,19 +97,35 @@ def render(text=None):
     return "\n".join(blocks)
 
 
+def render_binder(text=None):
+    """The text binder/requirements.txt should have."""
+    text = PYPROJECT.read_text(encoding="utf-8") if text is None else text
+    pins = tomllib.loads(text)["project"]["dependencies"]
+    lines = [
+        "# Generated from pyproject.toml by tools/requirements.py: what Binder installs.",
+        "# torch is its CPU build, from PyTorch's CPU index (PyPI gives Linux the CUDA build);",
+        "# binder/postBuild installs the book's package from this clone.",
+        f"--extra-index-url {TORCH_CPU_INDEX}"]
+    for pin in pins:
+        lines.append(pin + "+cpu" if re.match(r"torch\s*==", pin) else pin)
+    return "\n".join(lines) + "\n"
+
+
 def main(argv):
-    wanted = render()
+    wanted = {REQUIREMENTS: render(), BINDER: render_binder()}
     if argv == ["--check"]:
-        current = REQUIREMENTS.read_text(encoding="utf-8") if REQUIREMENTS.exists() else ""
-        if current != wanted:
-            print("requirements.txt is out of date: run python3 tools/requirements.py")
-            return 1
-        return 0
+        stale = [path for path, text in wanted.items()
+                 if not path.exists() or path.read_text(encoding="utf-8") != text]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date: run python3 tools/requirements.py")
+        return 1 if stale else 0
     if argv:
         print(__doc__)
         return 2
-    REQUIREMENTS.write_text(wanted, encoding="utf-8")
-    print(f"wrote {REQUIREMENTS.relative_to(ROOT)}")
+    for path, text in wanted.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

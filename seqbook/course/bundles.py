@@ -1,6 +1,7 @@
 """``seqbook assign``: the student bundle and the instructor bundle for some chapters.
 
-student/     lessons/NN_topic.ipynb (what otter assign made, as committed in lessons/),
+student/     lessons/NN_topic.ipynb (what otter assign made, as committed in lessons/,
+             its links to the readings pointing at the published book: html.baseurl),
              the book's package and its pinned requirements, README.md (set-up steps)
 instructor/  solutions/NN_topic.ipynb (the masters), autograder/NN_topic/ (otter
              assign's output: the Gradescope zip, the solution and student notebooks),
@@ -17,13 +18,15 @@ requirement list here comes from pyproject.toml (``seqbook.course.dependencies``
 
 import json
 import pathlib
+import re
 import shutil
 import tempfile
+import tomllib
 
 import nbformat
 
 from seqbook.course import chapters as chapter_registry
-from seqbook.course import dependencies, gradescope, masters, seeds
+from seqbook.course import dependencies, gradescope, masters, publishing, seeds
 from seqbook.course.lessons import run_otter_assign
 
 
@@ -63,6 +66,30 @@ def _master_for_gradescope(chapter, work):
     return copy
 
 
+_READING_LINK = re.compile(r"\]\(\.\./book/([A-Za-z0-9_-]+)\.md(#[^)\s]*)?\)")
+
+
+def link_to_published_book(notebook, config=None):
+    """Point a lesson's links to the readings (``../book/01_rnn.md``, which a bundle does
+    not have) at the published book (``<html.baseurl>book/01_rnn.html``), in place."""
+    def published(match):
+        return f"]({publishing.chapter_url(match.group(1), config)}{match.group(2) or ''})"
+
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _READING_LINK.sub(published, cell.source)
+    return notebook
+
+
+def _package_data():
+    """``[tool.setuptools.package-data]`` of the book's pyproject.toml (the explorers'
+    JavaScript), so the bundle's package installs with it."""
+    if not dependencies.PYPROJECT.exists():
+        return {}
+    table = tomllib.loads(dependencies.PYPROJECT.read_text(encoding="utf-8"))
+    return table.get("tool", {}).get("setuptools", {}).get("package-data", {})
+
+
 def student_pyproject():
     """The student bundle's pyproject.toml: the package, with the book's run-time pins and
     its ``student`` group, so ``pip install .`` alone also sets a student up."""
@@ -75,16 +102,29 @@ def student_pyproject():
             f"dependencies = {array(dependencies.runtime())}\n\n"
             "[project.optional-dependencies]\n"
             f"student = {array(dependencies.group(dependencies.STUDENT))}\n\n"
-            '[tool.setuptools.packages.find]\ninclude = ["seqbook*"]\n')
+            '[tool.setuptools.packages.find]\ninclude = ["seqbook*"]\n'
+            "\n[tool.setuptools.package-data]\n"
+            + "".join(f"{json.dumps(package)} = {json.dumps(patterns)}\n"
+                      for package, patterns in _package_data().items()))
 
 
 STUDENT_README = """# Labs: {chapters}
+
+The readings are the published book: {book}
 
 Set up once (Python 3.11 or newer), in this folder:
 
 ```bash
 python3 -m venv .venv
 .venv/bin/pip install -r requirements.txt
+```
+
+On Linux, install torch's CPU build first, before the line above, since PyPI gives
+Linux the CUDA build (about 2.9 GB of wheels instead of about 190 MB; the labs need no
+GPU):
+
+```bash
+.venv/bin/pip install --index-url {torch_index} torch=={torch}
 ```
 
 Then open a lab and work it from the top:
@@ -146,7 +186,8 @@ def assign(names, out, solutions_dir=None):
         if not lesson.exists():
             raise chapter_registry.ChapterError(f"no student notebook {lesson}: run "
                                                 f"tools/make_lessons.py {name}")
-        shutil.copy(lesson, student / "lessons" / lesson.name)
+        notebook = link_to_published_book(nbformat.read(lesson, as_version=4))
+        nbformat.write(notebook, student / "lessons" / lesson.name)
         shutil.copy(chapter.master, instructor / "solutions" / chapter.master.name)
         with tempfile.TemporaryDirectory() as work:
             master = _master_for_gradescope(chapter, pathlib.Path(work))
@@ -156,8 +197,10 @@ def assign(names, out, solutions_dir=None):
     (student / "requirements.txt").write_text(
         "# The book's pins (its pyproject.toml), then the book's package, this folder.\n"
         + "\n".join([*dependencies.student_requirements(), "."]) + "\n")
-    (student / "README.md").write_text(STUDENT_README.format(chapters=", ".join(chosen),
-                                                             first=chosen[0]))
+    (student / "README.md").write_text(STUDENT_README.format(
+        chapters=", ".join(chosen), first=chosen[0], book=publishing.book_url(),
+        torch_index=publishing.TORCH_CPU_INDEX,
+        torch=dependencies.pinned_version("torch")))
     seeds.write(instructor / seeds.SEED_FILE, seeds.fresh())
     for name in chosen:
         gradescope.write_archive(chapters[name], instructor,

@@ -15,7 +15,7 @@ import tempfile
 import nbformat
 from nbclient import NotebookClient
 
-from seqbook.course.masters import is_instructor_only
+from seqbook.course.masters import is_install_cell, is_instructor_only
 
 
 class AssignmentError(RuntimeError):
@@ -63,12 +63,16 @@ def student_notebook(master):
 
 
 def move_init_cell_below_title(notebook):
-    """otter puts its set-up cell first; a lab reads better with its title on top."""
+    """otter puts its set-up cell first; a lab reads better with its title on top. The
+    lab's ``install-seqbook`` cell, right under the title in the master, goes before
+    otter's, since that one imports otter, which the install cell may have to install."""
     cells = notebook.cells
     if (len(cells) > 1 and cells[0].cell_type == "code"
             and cells[0].source.startswith("# Initialize Otter")
             and cells[1].cell_type == "markdown"):
         cells[0], cells[1] = cells[1], cells[0]
+        if len(cells) > 2 and is_install_cell(cells[2]):
+            cells[1], cells[2] = cells[2], cells[1]
     return notebook
 
 

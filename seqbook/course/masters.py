@@ -37,6 +37,9 @@ import yaml
 CONFIG_MARK = "# ASSIGNMENT CONFIG"
 QUESTION_MARK = "# BEGIN QUESTION"
 INSTRUCTOR_ONLY_TAG = "instructor-only"
+# The set-up cell that installs the book's package where it is missing
+# (seqbook.course.publishing); grading never runs it: the package is installed there.
+INSTALL_TAG = "install-seqbook"
 
 _CONFIG_CELL = re.compile(r"#\s+assignment\s+config", re.I)
 _BLOCKS = ("question", "prompt", "solution", "tests")
@@ -79,6 +82,11 @@ def cell_tags(cell):
 def is_instructor_only(cell):
     """True for a cell tagged ``instructor-only``, which students never see."""
     return INSTRUCTOR_ONLY_TAG in cell_tags(cell)
+
+
+def is_install_cell(cell):
+    """True for the lab's ``install-seqbook`` cell (seqbook.course.publishing)."""
+    return INSTALL_TAG in cell_tags(cell)
 
 
 def is_config_cell(cell):
@@ -351,7 +359,7 @@ def parse(notebook, path=None):
             question.add_solution(index, source)
             if question.solution_cell == index:
                 continue
-        if kind == "code":
+        if kind == "code" and not is_install_cell(cell):
             setup_cells.append(source)
     if blocks:
         raise MasterError(f"{where}: question {question.name} is not closed: the "

@@ -188,3 +188,26 @@ def test_otter_must_be_the_pinned_version_to_make_autograder_zips(tmp_path):
     with pytest.raises(RuntimeError, match="pins otter-grader==0.0.1"):
         dependencies.check_otter_version(project)
     dependencies.check_otter_version()  # the book's own pin is what is installed
+
+
+def test_binder_installs_the_runtime_pins_with_torchs_cpu_build():
+    tool = load_module(ROOT / "tools" / "requirements.py")
+    binder = ROOT / "binder"
+    assert (binder / "requirements.txt").read_text(encoding="utf-8") == tool.render_binder(), (
+        "binder/requirements.txt is out of date with pyproject.toml: run "
+        "python3 tools/requirements.py")
+    from seqbook.course import publishing
+
+    assert tool.TORCH_CPU_INDEX == publishing.TORCH_CPU_INDEX
+    lines = [line for line in (binder / "requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert lines[0] == f"--extra-index-url {publishing.TORCH_CPU_INDEX}"
+    torch = dependencies.pinned_version("torch")
+    assert f"torch=={torch}+cpu" in lines, "Binder runs Linux: torch's CPU build"
+    assert {dependencies.requirement_name(line) for line in lines[1:]} == {
+        dependencies.requirement_name(pin) for pin in dependencies.runtime()}
+    post_build = binder / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "repo2docker runs postBuild only if executable"
+    assert "pip install --no-deps ." in post_build.read_text()
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11", (
+        "pyproject.toml requires Python 3.11 or newer")

@@ -367,8 +367,11 @@ def test_a_notebook_of_a_chapter_not_being_graded_is_refused(tmp_path, bundle):
 def test_the_bundles_hold_what_students_and_instructors_need(bundle):
     student, instructor = pathlib.Path(bundle["student"]), pathlib.Path(bundle["instructor"])
     for name in CHAPTERS:
-        assert (student / "lessons" / f"{name}.ipynb").read_bytes() == \
-            (ROOT / "lessons" / f"{name}.ipynb").read_bytes()
+        # The committed lesson, but linking to the published book instead of ../book/.
+        assert nbformat.read(student / "lessons" / f"{name}.ipynb", as_version=4) == \
+            bundles.link_to_published_book(
+                nbformat.read(ROOT / "lessons" / f"{name}.ipynb", as_version=4))
+        assert "](../book/" not in (student / "lessons" / f"{name}.ipynb").read_text()
         assert (instructor / "solutions" / f"{name}.ipynb").exists()
         archive = next((instructor / "autograder" / name / "autograder").glob("*.zip"))
         with zipfile.ZipFile(archive) as zipped:
