@@ -35,6 +35,7 @@ from seqbook.reference.attention import (
 )
 from seqbook.reference.deep import (
     bidirectional_rnn_forward,
+    check_layer_input,
     deep_rnn_forward,
     deep_weights_from_torch,
     direction_weights,

@@ -73,6 +73,9 @@ def stacked_rnn_forward(xs, hidden0, layers):
         ``(outputs, finals)``: outputs (B, T, H), the top layer's states; finals
         (L, B, H), each layer's h_T.
     """
+    if len(hidden0) != len(layers):
+        raise ValueError(f"hidden0 should hold one state per layer, {len(layers)}; it holds "
+                         f"{len(hidden0)}.")
     inputs = xs  # (B, T, D) for layer 0
     finals = []
     for layer, weights in enumerate(layers):
@@ -95,7 +98,7 @@ def deep_rnn_forward(xs, hidden0, layers):
         ``(outputs, finals)``: outputs (B, T, directions * H), the top layer's;
         finals (L * directions, B, H), in the order of ``hidden0``.
     """
-    directions = len(layers[0])
+    directions = len(layers[0]) if layers else 0
     if directions not in (1, 2) or any(len(layer) != directions for layer in layers):
         raise ValueError("deep_rnn_forward needs every layer to have the same 1 or 2 "
                          f"directions; got {[len(layer) for layer in layers]} per layer.")
@@ -105,6 +108,7 @@ def deep_rnn_forward(xs, hidden0, layers):
     inputs = xs  # (B, T, D) for layer 0
     finals = []
     for layer, weights in enumerate(layers):
+        check_layer_input(layer, weights, inputs)
         states = hidden0[layer * directions:(layer + 1) * directions]  # (directions, B, H)
         if directions == 2:
             inputs, layer_finals = bidirectional_rnn_forward(inputs, states, *weights)
@@ -112,6 +116,18 @@ def deep_rnn_forward(xs, hidden0, layers):
             inputs, layer_finals = stacked_rnn_forward(inputs, states, weights)
         finals.append(layer_finals)  # (directions, B, H)
     return inputs, np.concatenate(finals)  # (B, T, directions * H), (L * directions, B, H)
+
+
+def check_layer_input(layer, weights, inputs):
+    """A clear error when layer ``layer``'s W_xh does not read the size of its ``inputs``
+    (B, T, size): layer 0 reads D, a higher layer the directions * H of the one below."""
+    for direction, one_direction in enumerate(weights):
+        reads = one_direction["W_xh"].shape[1]
+        if reads != inputs.shape[2]:
+            raise ValueError(
+                f"layer {layer}, direction {direction}: W_xh reads inputs of size {reads}, "
+                f"but this layer is given inputs of size {inputs.shape[2]} (layer 0 reads "
+                "the input's D, a higher layer the directions * H outputs of the one below).")
 
 
 def deep_weights_from_torch(module):

@@ -243,6 +243,20 @@ def test_deep_rnn_forward_rejects_mixed_directions_and_wrong_state_counts():
         reference.deep_rnn_forward(xs, np.zeros((3, 2, 4)), [[one, one], [one]])
     with pytest.raises(ValueError, match="L \\* directions = 2"):
         reference.deep_rnn_forward(xs, np.zeros((1, 2, 4)), [[one, one]])
+    with pytest.raises(ValueError, match="same 1 or 2 directions"):
+        reference.deep_rnn_forward(xs, np.zeros((0, 2, 4)), [])
+    with pytest.raises(ValueError, match="one state per layer, 2; it holds 1"):
+        reference.stacked_rnn_forward(xs, np.zeros((1, 2, 4)), [one, one])
+
+
+def test_deep_rnn_forward_names_a_layer_that_reads_the_wrong_size():
+    rng = np.random.default_rng(14)
+    first = reference.random_rnn_weights(3, 4, rng)
+    second = reference.random_rnn_weights(4, 4, rng)  # reads H, but the layer below gives 2H
+    xs = rng.standard_normal((2, 5, 3))
+    with pytest.raises(ValueError, match="layer 1, direction 0: W_xh reads inputs of size 4, "
+                                         "but this layer is given inputs of size 8"):
+        reference.deep_rnn_forward(xs, np.zeros((4, 2, 4)), [[first, first], [second, second]])
 
 
 def test_deep_weights_from_torch_rejects_a_relu_rnn():
