@@ -17,6 +17,7 @@ from seqbook.models.language import (
     CharModel,
     evaluate_char_model,
     masked_cross_entropy,
+    perplexity,
     sample_names,
     train_char_model,
 )
@@ -32,7 +33,7 @@ from seqbook.models.regression import SequenceRegressor, steps_to_reach, train_a
 from seqbook.models.training import fit
 
 __all__ = [
-    "CharModel", "evaluate_char_model", "masked_cross_entropy", "sample_names",
+    "CharModel", "evaluate_char_model", "masked_cross_entropy", "perplexity", "sample_names",
     "train_char_model", "gradient_reach", "input_gradient_by_lag", "RECURRENT", "LSTMVariant",
     "make_recurrent", "set_forget_bias", "set_update_gate_bias", "SequenceRegressor",
     "steps_to_reach", "train_adding", "fit",

@@ -1,5 +1,7 @@
-"""Chapter 1's name generator: a next-character model, its training and sampling; and
-Chapter 2's look at the gates of the same model with an LSTM, read along a name."""
+"""Chapter 1's name generator: a next-character model, its training, perplexity and
+sampling; and Chapter 2's look at the gates of the same model with an LSTM, read along a name."""
+
+import math
 
 import numpy as np
 import torch
@@ -34,6 +36,23 @@ def masked_cross_entropy(logits, targets):
     return nn.functional.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1
     )
+
+
+def perplexity(mean_cross_entropy):
+    """e to the power of a mean cross-entropy in nats: the number of equally likely symbols
+    that would leave the model as unsure. Uniform predictions over V symbols give V.
+
+    Args:
+        mean_cross_entropy: nats per symbol, a number >= 0 (a float, or a one-element
+            tensor such as :func:`masked_cross_entropy`'s).
+
+    Returns:
+        The perplexity, a float >= 1.
+    """
+    loss = float(mean_cross_entropy)
+    if not loss >= 0.0:  # also catches NaN
+        raise ValueError(f"perplexity needs a mean cross-entropy >= 0 in nats; got {loss}.")
+    return math.exp(loss)
 
 
 def train_char_model(model, inputs, targets, steps, batch_size=64, lr=3e-3, seed=0, clip=1.0,

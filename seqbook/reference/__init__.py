@@ -4,11 +4,14 @@ Each chapter's equations live in their own module, and every public name is also
 available here, so a lab reads ``reference.rnn_forward(...)``:
 
 - ``rnn``: the tanh RNN cell, its unrolling and its backward step (Chapter 1);
+- ``deep``: stacked and bidirectional tanh RNNs in torch's layouts, and the reader of a
+  multi-layer, two-direction torch RNN, GRU or LSTM's weights;
 - ``gradients``: numerical gradients, clipping, gradients through time (Chapter 1);
 - ``lstm``: the LSTM, its gates and the peephole variant (Chapter 2);
 - ``gru``: the GRU with both reset placements, and the three cells' parameter counts
   (Chapter 3);
-- ``attention``: Bahdanau's additive attention and greedy decoding (Chapter 4);
+- ``attention``: Bahdanau's additive attention, Luong's dot and general scores and
+  greedy decoding (Chapter 4);
 - ``activations``: the sigmoid the gated cells share.
 
 This layer imports numpy only: no torch, no plotting, nothing of the layers above it.
@@ -19,12 +22,25 @@ from seqbook.reference.attention import (
     PARAM_NAMES,
     additive_attention,
     additive_scores,
+    attend,
     attention_decoder_step,
+    dot_product_attention,
     dot_product_scores,
+    general_attention,
+    general_scores,
     greedy_decode,
     masked_softmax,
     random_attention_params,
     scaled_dot_product_scores,
+)
+from seqbook.reference.deep import (
+    bidirectional_rnn_forward,
+    check_layer_input,
+    deep_rnn_forward,
+    deep_weights_from_torch,
+    direction_weights,
+    reverse_rnn_forward,
+    stacked_rnn_forward,
 )
 from seqbook.reference.gradients import (
     backpropagate_through_time,

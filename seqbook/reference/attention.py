@@ -18,6 +18,14 @@ The equations, as in Bahdanau, Cho and Bengio (2015):
     c_t = sum_j alpha_{t,j} h_j                      context, (B, Hk)
     s_t = GRU([y_{t-1}; c_t], s_{t-1})               new decoder state, (B, Hd)
 
+Luong, Pham and Manning (2015) score with the decoder's state s_t instead (the query of
+their step t is the state AFTER the step) and multiplicatively, without the tanh layer:
+
+    e_{t,j} = s_t^T h_j                              dot, when Hd = Hk
+    e_{t,j} = s_t^T W_a h_j                          general, W_a is (Hd, Hk)
+
+The functions below take the query as given, so either step order can call them.
+
 These are the reference implementations the Chapter 4 lab checks the torch model against,
 and the right answers of its exercises.
 """
@@ -167,11 +175,60 @@ def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
 
 
 def dot_product_scores(query, keys):
-    """Dot-product (Luong) scores e_j = h_j . q: query (B, d), keys (B, S, d) -> (B, S).
+    """Luong's dot scores e_j = s . h_j: query (B, d), keys (B, S, d) -> (B, S).
 
     No weights at all: the query and the keys must have the same size d.
     """
+    if query.shape[-1] != keys.shape[-1]:
+        raise ValueError(f"dot-product scores need a query and keys of the same size; the "
+                         f"query has {query.shape[-1]} entries, the keys {keys.shape[-1]}: "
+                         "use general_scores, whose W_a maps one onto the other.")
     return np.einsum("bsd,bd->bs", keys, query)  # (B, S)
+
+
+def general_scores(query, keys, W_a):
+    """Luong's general scores e_j = s^T W_a h_j, no bias.
+
+    Args:
+        query: the decoder state s, shape (B, Hd).  keys: the annotations h_j, (B, S, Hk).
+        W_a: (Hd, Hk), torch's (out, in) convention for a map from a key to a query.
+
+    Returns:
+        The scores, shape (B, S). With Hd = Hk and W_a the identity they are the dot scores.
+    """
+    if W_a.shape != (query.shape[-1], keys.shape[-1]):
+        raise ValueError(f"W_a should be (Hd, Hk) = {(query.shape[-1], keys.shape[-1])} for a "
+                         f"query of size Hd and keys of size Hk; it is {W_a.shape}.")
+    projected_keys = keys @ W_a.T  # (B, S, Hd): W_a h_j for every j
+    return dot_product_scores(query, projected_keys)  # (B, S): s . (W_a h_j)
+
+
+def attend(scores, keys, mask):
+    """Turn scores into attention: masked softmax over the source, weighted sum of h_j.
+
+    Args:
+        scores: (B, S), of any score function.  keys: h_j, (B, S, Hk).
+        mask: (B, S), True (1) at real source positions.
+
+    Returns:
+        ``(context, attention_weights)``: (B, Hk) and (B, S), rows summing to 1, 0 at padding.
+    """
+    attention_weights = masked_softmax(scores, mask)  # (B, S)
+    context = (attention_weights[:, :, None] * keys).sum(axis=1)  # (B, Hk): sum_j alpha_j h_j
+    return context, attention_weights
+
+
+def dot_product_attention(query, keys, mask):
+    """Luong's dot attention: :func:`attend` to the dot scores. query (B, d), keys
+    (B, S, d), mask (B, S) -> ``(context, attention_weights)``, (B, d) and (B, S)."""
+    return attend(dot_product_scores(query, keys), keys, mask)
+
+
+def general_attention(query, keys, mask, W_a):
+    """Luong's general attention: :func:`attend` to the general scores. query (B, Hd),
+    keys (B, S, Hk), mask (B, S), W_a (Hd, Hk) -> ``(context, attention_weights)``,
+    (B, Hk) and (B, S)."""
+    return attend(general_scores(query, keys, W_a), keys, mask)
 
 
 def scaled_dot_product_scores(query, keys):

@@ -58,6 +58,39 @@ def test_masked_cross_entropy_uniform_logits_give_log_v():
     assert models.masked_cross_entropy(logits, targets).item() == pytest.approx(math.log(8))
 
 
+def test_perplexity_is_e_to_torchs_mean_cross_entropy():
+    torch.manual_seed(2)
+    logits = torch.randn(3, 5, 6, dtype=torch.float64)
+    targets = torch.tensor([[1, 2, 0, -1, -1], [4, 0, -1, -1, -1], [5, 5, 1, 2, 0]])
+    keep = targets != -1
+    loss = torch.nn.functional.cross_entropy(logits[keep], targets[keep])
+    assert models.perplexity(models.masked_cross_entropy(logits, targets)) == pytest.approx(
+        math.exp(loss.item()), rel=1e-12)
+    # the same number from its definition: the geometric mean of 1 / p(target)
+    probabilities = torch.softmax(logits, dim=-1)[keep].gather(1, targets[keep][:, None])
+    geometric_mean = math.exp(-torch.log(probabilities).mean().item())
+    assert models.perplexity(loss) == pytest.approx(geometric_mean, rel=1e-12)
+
+
+@pytest.mark.parametrize("V", [1, 2, 27, 100])
+def test_perplexity_of_uniform_predictions_over_v_symbols_is_v(V):
+    logits = torch.zeros(2, 4, V, dtype=torch.float64)
+    targets = torch.tensor([[0, V - 1, -1, -1], [V // 2, 0, 0, -1]])
+    assert models.perplexity(models.masked_cross_entropy(logits, targets)) == pytest.approx(
+        V, rel=1e-12)
+
+
+def test_perplexity_is_not_the_loss_itself_or_base_2():
+    assert models.perplexity(math.log(27)) == pytest.approx(27, rel=1e-12)
+    assert models.perplexity(2.0) != pytest.approx(2.0**2)  # nats, not bits
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan")])
+def test_perplexity_rejects_a_negative_or_nan_loss(bad):
+    with pytest.raises(ValueError, match="cross-entropy >= 0"):
+        models.perplexity(bad)
+
+
 def test_train_char_model_lowers_the_loss(pairs, vocab):
     inputs, targets = pairs
     torch.manual_seed(0)

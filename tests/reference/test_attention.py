@@ -272,3 +272,130 @@ def test_scaled_dot_product_is_dot_product_over_sqrt_d():
                                        np.ones((3, 5), dtype=bool))
     np.testing.assert_allclose(np.einsum("bs,bsd->bd", weights, keys),
                                torch_scores[:, 0].numpy(), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# Luong's multiplicative scores: dot and general, with masks
+# ---------------------------------------------------------------------------------------
+
+
+def torch_luong(query, keys, mask, W_a=None):
+    """Luong's attention from torch's own pieces, independently of the numpy code: an
+    ``nn.Linear(Hk, Hd, bias=False)`` holding W_a projects the keys (general; none for
+    dot), ``torch.bmm`` scores them, ``masked_fill`` and ``torch.softmax`` weigh them, and
+    ``scaled_dot_product_attention`` with ``scale=1`` forms the context.
+
+    Returns ``(context, weights, scores)``, numpy arrays (B, Hk), (B, S), (B, S).
+    """
+    query, keys = torch.as_tensor(query), torch.as_tensor(keys)
+    real = torch.as_tensor(np.asarray(mask, dtype=bool))
+    projected = keys
+    with torch.no_grad():
+        if W_a is not None:
+            layer = torch.nn.Linear(W_a.shape[1], W_a.shape[0], bias=False,
+                                    dtype=torch.float64)
+            layer.weight.copy_(torch.as_tensor(W_a))
+            projected = layer(keys)  # (B, S, Hd)
+        scores = torch.bmm(projected, query[:, :, None]).squeeze(2)  # (B, S)
+        weights = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=1)
+        context = torch.nn.functional.scaled_dot_product_attention(
+            query[:, None, :], projected, keys, attn_mask=real[:, None, :], scale=1.0)
+    return context[:, 0].numpy(), weights.numpy(), scores.numpy()
+
+
+def luong_case(seed, lengths, Hd, Hk):
+    rng = np.random.default_rng(seed)
+    mask = lengths_mask(lengths)
+    B, S = mask.shape
+    query = rng.standard_normal((B, Hd))
+    keys = rng.standard_normal((B, S, Hk))
+    W_a = rng.uniform(-1, 1, size=(Hd, Hk)) / np.sqrt(Hk)
+    return query, keys, mask, W_a
+
+
+LUONG_CASES = [([5, 3, 1], 4, 6), ([2], 3, 3), ([6, 6, 6, 6], 8, 10), ([1, 9, 4], 5, 2)]
+
+
+@pytest.mark.parametrize("lengths, Hd, Hk", LUONG_CASES)
+def test_general_attention_matches_torch(lengths, Hd, Hk):
+    query, keys, mask, W_a = luong_case(50, lengths, Hd, Hk)
+    context, weights, scores = torch_luong(query, keys, mask, W_a)
+    np.testing.assert_allclose(reference.general_scores(query, keys, W_a), scores,
+                               rtol=0, atol=1e-10)
+    my_context, my_weights = reference.general_attention(query, keys, mask, W_a)
+    assert my_context.shape == (len(lengths), Hk) and my_weights.shape == mask.shape
+    np.testing.assert_allclose(my_weights, weights, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(my_context, context, rtol=0, atol=1e-10)
+    assert np.all(my_weights[~mask] == 0.0)
+
+
+@pytest.mark.parametrize("lengths, d", [([5, 3, 1], 6), ([2], 3), ([6, 6, 6, 6], 10),
+                                        ([1, 9, 4], 2)])
+def test_dot_product_attention_matches_torch(lengths, d):
+    query, keys, mask, _ = luong_case(51, lengths, d, d)
+    context, weights, scores = torch_luong(query, keys, mask)
+    np.testing.assert_allclose(reference.dot_product_scores(query, keys), scores,
+                               rtol=0, atol=1e-10)
+    my_context, my_weights = reference.dot_product_attention(query, keys, mask)
+    np.testing.assert_allclose(my_weights, weights, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(my_context, context, rtol=0, atol=1e-10)
+    assert np.all(my_weights[~mask] == 0.0)
+
+
+def test_general_scores_with_the_identity_are_the_dot_scores():
+    query, keys, _, _ = luong_case(52, [4, 2], 5, 5)
+    np.testing.assert_allclose(reference.general_scores(query, keys, np.eye(5)),
+                               reference.dot_product_scores(query, keys), atol=1e-15)
+
+
+def test_general_scores_by_hand():
+    query = np.array([[1.0, 2.0]])  # s, Hd = 2
+    keys = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, -1.0]]])  # h_1, h_2, Hk = 3
+    W_a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # (Hd, Hk)
+    # s^T W_a = [1*1 + 2*4, 1*2 + 2*5, 1*3 + 2*6] = [9, 12, 15]; . h_1 = 9; . h_2 = -3
+    np.testing.assert_array_equal(reference.general_scores(query, keys, W_a), [[9.0, -3.0]])
+
+
+def test_luong_context_ignores_what_is_stored_at_padding():
+    query, keys, mask, W_a = luong_case(53, [5, 3, 1], 4, 6)
+    context, weights = reference.general_attention(query, keys, mask, W_a)
+    garbage = keys.copy()
+    garbage[~mask] = 1e6
+    context2, weights2 = reference.general_attention(query, garbage, mask, W_a)
+    np.testing.assert_allclose(context2, context, atol=1e-12)
+    np.testing.assert_array_equal(weights2, weights)
+    np.testing.assert_allclose(context[2], keys[2, 0], atol=1e-12)  # length 1: c = h_1
+
+
+def mutated_transposed(query, keys, W_a):
+    return np.einsum("bsk,bk->bs", keys, query @ W_a.T)  # s^T W_a^T h, not s^T W_a h
+
+
+def mutated_scaled(query, keys, W_a):
+    return reference.general_scores(query, keys, W_a) / np.sqrt(query.shape[1])
+
+
+@pytest.mark.parametrize("wrong", [mutated_transposed, mutated_scaled])
+def test_a_mutated_general_score_is_seen(wrong):
+    query, keys, mask, W_a = luong_case(54, [5, 3, 1], 4, 4)  # square W_a: W_a.T fits too
+    _, weights, scores = torch_luong(query, keys, mask, W_a)
+    mutated = wrong(query, keys, W_a)
+    assert mutated.shape == scores.shape
+    assert not np.allclose(mutated, scores, rtol=0, atol=1e-10)
+    assert not np.allclose(reference.masked_softmax(mutated, mask), weights, rtol=0,
+                           atol=1e-10)
+
+
+def test_attention_without_its_mask_is_seen():
+    query, keys, mask, W_a = luong_case(55, [5, 3, 1], 4, 6)
+    context, _, _ = torch_luong(query, keys, mask, W_a)
+    unmasked, _ = reference.general_attention(query, keys, np.ones_like(mask), W_a)
+    assert not np.allclose(unmasked, context, rtol=0, atol=1e-10)
+
+
+def test_luong_scores_reject_mismatched_sizes():
+    query, keys, _, W_a = luong_case(56, [3, 2], 4, 6)
+    with pytest.raises(ValueError, match="the query has 4 entries, the keys 6"):
+        reference.dot_product_scores(query, keys)
+    with pytest.raises(ValueError, match=r"W_a should be \(Hd, Hk\) = \(4, 6\).*\(6, 4\)"):
+        reference.general_scores(query, keys, W_a.T)
