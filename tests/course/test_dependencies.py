@@ -19,6 +19,9 @@ from seqbook.course import bundles, dependencies, masters
 from tests.conftest import CHAPTERS, ROOT, load_module
 
 BY_NAME = {"import_module", "find_spec", "__import__"}  # importlib calls naming a module
+# Modules that only the host where a lab runs provides, never a pin: the set-up cell imports
+# google.colab (to read the open notebook) only when it runs on Colab.
+HOST_PROVIDED = {"google.colab"}
 
 
 def modules_in(source):
@@ -39,6 +42,9 @@ def modules_in(source):
                 name = name.values[0]
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 found.add(name.value)
+    found = {module for module in found
+             if not any(module == host or module.startswith(host + ".")
+                        for host in HOST_PROVIDED)}
     return {module.split(".")[0] for module in found if module.split(".")[0]}
 
 
