@@ -15,7 +15,7 @@ import re
 import nbformat
 import pytest
 
-from seqbook.course import bundles, publishing
+from seqbook.course import bundles, masters, publishing
 from tests import fresh_venv
 from tests.conftest import CHAPTERS
 
@@ -51,7 +51,7 @@ def test_a_chapters_bundle_installs_and_runs_its_lessons(number, bundle_base, tm
                          text), f"{lab.name} should link to its reading in the published book"
         fresh_venv.execute(venv, lab)
         executed = nbformat.read(lab, as_version=4)
-        [setup] = [cell for cell in executed.cells if publishing.is_setup_cell(cell)]
+        [setup] = [cell for cell in executed.cells if masters.is_install_cell(cell)]
         assert setup.outputs == [], "seqbook is installed: the set-up cell prints nothing"
 
 

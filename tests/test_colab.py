@@ -16,7 +16,7 @@ import threading
 import nbformat
 import pytest
 
-from seqbook.course import dependencies, publishing
+from seqbook.course import dependencies, masters, publishing
 from tests import fresh_venv
 from tests.conftest import CHAPTERS, ROOT
 
@@ -52,7 +52,7 @@ def test_a_lab_alone_installs_the_book_and_runs(lab, served_wheel, base_venv, tm
     shutil.copy(ROOT / "lessons" / f"{lab}.ipynb", folder / f"{lab}.ipynb")
     fresh_venv.execute(venv, folder / f"{lab}.ipynb", SEQBOOK_PACKAGE_URL=served_wheel)
     executed = nbformat.read(folder / f"{lab}.ipynb", as_version=4)
-    [setup] = [cell for cell in executed.cells if publishing.is_setup_cell(cell)]
+    [setup] = [cell for cell in executed.cells if masters.is_install_cell(cell)]
     printed = "".join(output.get("text", "") for output in setup.outputs)
     assert printed.startswith(f"Installing seqbook {publishing.version()} and "), printed
     assert "faker==" in printed and "otter-grader==" in printed, printed

@@ -23,7 +23,9 @@ import tomllib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PYPROJECT, REQUIREMENTS = ROOT / "pyproject.toml", ROOT / "requirements.txt"
 BINDER = ROOT / "binder" / "requirements.txt"
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # seqbook.course.publishing's
+# the same as seqbook.course.dependencies.TORCH_CPU_INDEX (a test checks; this tool runs
+# without the package)
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 HEADER = """\
 # Generated from pyproject.toml by tools/requirements.py: change the pins there, then run

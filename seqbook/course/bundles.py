@@ -199,7 +199,7 @@ def assign(names, out, solutions_dir=None):
         + "\n".join([*dependencies.student_requirements(), "."]) + "\n")
     (student / "README.md").write_text(STUDENT_README.format(
         chapters=", ".join(chosen), first=chosen[0], book=publishing.book_url(),
-        torch_index=publishing.TORCH_CPU_INDEX,
+        torch_index=dependencies.TORCH_CPU_INDEX,
         torch=dependencies.pinned_version("torch")))
     seeds.write(instructor / seeds.SEED_FILE, seeds.fresh())
     for name in chosen:

@@ -25,6 +25,8 @@ import tomllib
 PYPROJECT = pathlib.Path(__file__).resolve().parent.parent.parent / "pyproject.toml"
 OTTER = "otter-grader"
 STUDENT, DEV = "student", "dev"
+# PyTorch's index of CPU builds: on Linux, PyPI's torch is the CUDA build (gigabytes).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _EXTRA = re.compile(r"""^(.*?)\s*;\s*extra\s*==\s*["']([^"']+)["']\s*$""")

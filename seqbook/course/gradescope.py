@@ -30,7 +30,6 @@ import zipfile
 
 from seqbook.course import dependencies, grade, sandbox, seeds
 
-CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 CONFIG = "seqbook-gradescope.json"
 LIMITS = sandbox.Limits(timeout=20, memory_mb=512)  # per submission, as in seqbook grade
 
@@ -86,7 +85,8 @@ def write_archive(chapter, instructor_dir, path):
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, text)
 
-        add_text("setup.sh", SETUP_SH.format(cpu_index=CPU_INDEX, torch=torch_pin()), True)
+        add_text("setup.sh", SETUP_SH.format(cpu_index=dependencies.TORCH_CPU_INDEX,
+                                             torch=torch_pin()), True)
         add_text("run_autograder", RUN_AUTOGRADER, True)
         add_text("requirements.txt", "\n".join(dependencies.runtime()) + "\n")
         add_text(CONFIG, json.dumps({"chapter": chapter.name}) + "\n")

@@ -26,8 +26,6 @@ from seqbook.course import dependencies, masters
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 CONFIG = ROOT / "_config.yml"
-SETUP_TAG = masters.INSTALL_TAG
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # The packages whose data the labs train on (names, words, date formats): always installed
 # at their pins, so the data cannot differ from the book's. Every other pin is installed
 # only when its package is missing, so Colab's own numpy, matplotlib and IPython stay.
@@ -164,7 +162,7 @@ def setup_cell_source(url=None):
     function = inspect.getsource(install_seqbook)
     call = (f"install_seqbook({url!r}, {version()!r},\n"
             f"                {others!r},\n"
-            f"                {data!r}, {TORCH_CPU_INDEX!r})")
+            f"                {data!r}, {dependencies.TORCH_CPU_INDEX!r})")
     return ("# Set-up: where the book's package is missing (Colab, Binder, a bare Jupyter), "
             "install it.\n# Prints nothing when seqbook is installed. Made by "
             "seqbook.course.publishing; do not edit.\n"
@@ -172,12 +170,8 @@ def setup_cell_source(url=None):
             + textwrap.indent(function + call + "\nimport seqbook  # noqa: F401\n", "    "))
 
 
-def is_setup_cell(cell):
-    return masters.is_install_cell(cell)
-
-
 # hide-input: on the book's lab pages the cell is folded behind a "Show code" toggle.
-SETUP_TAGS = [SETUP_TAG, "hide-input"]
+SETUP_TAGS = [masters.INSTALL_TAG, "hide-input"]
 
 
 def setup_cell(url=None):
@@ -193,7 +187,7 @@ def put_setup_cell(notebook, url=None):
     it goes right after the title (the first markdown cell), before every code cell.
     Returns True when the notebook changed."""
     source = setup_cell_source(url)
-    existing = [index for index, cell in enumerate(notebook.cells) if is_setup_cell(cell)]
+    existing = [index for index, cell in enumerate(notebook.cells) if masters.is_install_cell(cell)]
     if existing:
         cell = notebook.cells[existing[0]]
         tags = cell.metadata.get("tags", [])

@@ -153,6 +153,19 @@ def parameter_explorer(input_size=10, hidden_size=32):
 SENTIMENT_NAMES = {"bow": "bag of words", "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
+def _packed(tensor):
+    """A torch tensor's float32 values, packed exactly (``live.pack_array``)."""
+    return live.pack_array(tensor.detach().numpy(), "float32")
+
+
+def _recurrent_config(module, suffix=""):
+    """The weights and biases of one torch recurrent layer, packed exactly, in torch's
+    names and gate order: an nn.RNN, nn.LSTM or nn.GRU (``suffix`` "_l0", or "_l0_reverse"
+    for the backward direction) or a cell such as nn.GRUCell (``suffix`` "")."""
+    return {name: _packed(getattr(module, name + suffix))
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+
+
 def sentiment_model_config(model):
     """A trained classifier of :mod:`seqbook.models.sentiment` as the sentiment explorer's
     JavaScript runs it: its kind ("bow", "rnn", "lstm" or "gru") and its float32 weights,
@@ -162,12 +175,9 @@ def sentiment_model_config(model):
 
     from seqbook.models import sentiment
 
-    def packed(tensor):
-        return live.pack_array(tensor.detach().numpy(), "float32")
-
-    config = {"embedding": packed(model.embedding.weight),
-              "readout_weight": packed(model.readout.weight[0]),
-              "readout_bias": packed(model.readout.bias[0])}
+    config = {"embedding": _packed(model.embedding.weight),
+              "readout_weight": _packed(model.readout.weight[0]),
+              "readout_bias": _packed(model.readout.bias[0])}
     if isinstance(model, sentiment.BagOfWords):
         return {"kind": "bow", **config}
     recurrent = getattr(model, "recurrent", None)
@@ -180,9 +190,7 @@ def sentiment_model_config(model):
             "is a one-layer, one-direction torch.nn.RNN (tanh), LSTM or GRU with biases, as "
             f"seqbook.models.sentiment.make_model builds them; got {type(model).__name__} "
             f"with {recurrent!r}")
-    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        config[name] = packed(getattr(recurrent, name + "_l0"))
-    return {"kind": kind, **config}
+    return {"kind": kind, **config, **_recurrent_config(recurrent, "_l0")}
 
 
 def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", model="gru"):
@@ -223,13 +231,6 @@ def sentiment_explorer(classifiers, vocab, sentence="the plot was not bad", mode
 # --- Chapter 4 ----------------------------------------------------------------------------
 
 
-def _gru_config(module, suffix=""):
-    """A torch nn.GRU's (suffix "_l0" or "_l0_reverse") or nn.GRUCell's (suffix "")
-    float32 weights and biases, packed exactly, in torch's names and gate order r, z, n."""
-    return {name: live.pack_array(getattr(module, name + suffix).detach().numpy(), "float32")
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-
-
 def alignment_model_config(model):
     """A :class:`seqbook.models.seq2seq.Seq2Seq` as the alignment explorer's JavaScript
     (``seqbook/views/js/attention.js``) runs it: its float32 weights, packed exactly.
@@ -237,9 +238,6 @@ def alignment_model_config(model):
     ``backward``) weights; ``decoder``: its ``kind`` ("plain" or "attention"),
     ``embedding``, the GRUCell ``cell``, ``init_weight``/``init_bias``, ``out_weight``/
     ``out_bias`` and, with attention, ``W``, ``U`` and ``v`` (A,)."""
-    def packed(tensor):
-        return live.pack_array(tensor.detach().numpy(), "float32")
-
     encoder, decoder = model.encoder, model.decoder
     gru = encoder.gru
     if not isinstance(model, seq2seq.Seq2Seq) or gru.num_layers != 1 or not gru.bias \
@@ -251,18 +249,18 @@ def alignment_model_config(model):
             f"and reverse_source=False; got {type(model).__name__} with encoder {gru!r}, "
             f"decoder {type(decoder).__name__} and reverse_source="
             f"{getattr(model, 'reverse_source', None)}")
-    encoder_config = {"embedding": packed(encoder.embedding.weight),
-                      "forward": _gru_config(gru, "_l0")}
+    encoder_config = {"embedding": _packed(encoder.embedding.weight),
+                      "forward": _recurrent_config(gru, "_l0")}
     if gru.bidirectional:
-        encoder_config["backward"] = _gru_config(gru, "_l0_reverse")
+        encoder_config["backward"] = _recurrent_config(gru, "_l0_reverse")
     decoder_config = {
         "kind": "attention" if isinstance(decoder, seq2seq.AttentionDecoder) else "plain",
-        "embedding": packed(decoder.embedding.weight), "cell": _gru_config(decoder.cell),
-        "init_weight": packed(decoder.init.weight), "init_bias": packed(decoder.init.bias),
-        "out_weight": packed(decoder.out.weight), "out_bias": packed(decoder.out.bias)}
+        "embedding": _packed(decoder.embedding.weight), "cell": _recurrent_config(decoder.cell),
+        "init_weight": _packed(decoder.init.weight), "init_bias": _packed(decoder.init.bias),
+        "out_weight": _packed(decoder.out.weight), "out_bias": _packed(decoder.out.bias)}
     if decoder_config["kind"] == "attention":
-        decoder_config.update(W=packed(decoder.W.weight), U=packed(decoder.U.weight),
-                              v=packed(decoder.v.weight[0]))
+        decoder_config.update(W=_packed(decoder.W.weight), U=_packed(decoder.U.weight),
+                              v=_packed(decoder.v.weight[0]))
     return {"encoder": encoder_config, "decoder": decoder_config}
 
 

@@ -202,12 +202,10 @@ def test_binder_installs_the_runtime_pins_with_torchs_cpu_build():
     assert (binder / "requirements.txt").read_text(encoding="utf-8") == tool.render_binder(), (
         "binder/requirements.txt is out of date with pyproject.toml: run "
         "python3 tools/requirements.py")
-    from seqbook.course import publishing
-
-    assert tool.TORCH_CPU_INDEX == publishing.TORCH_CPU_INDEX
+    assert tool.TORCH_CPU_INDEX == dependencies.TORCH_CPU_INDEX
     lines = [line for line in (binder / "requirements.txt").read_text().splitlines()
              if line and not line.startswith("#")]
-    assert lines[0] == f"--extra-index-url {publishing.TORCH_CPU_INDEX}"
+    assert lines[0] == f"--extra-index-url {dependencies.TORCH_CPU_INDEX}"
     torch = dependencies.pinned_version("torch")
     assert f"torch=={torch}+cpu" in lines, "Binder runs Linux: torch's CPU build"
     assert {dependencies.requirement_name(line) for line in lines[1:]} == {

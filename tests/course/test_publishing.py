@@ -89,7 +89,7 @@ def test_the_cell_names_an_unreachable_address_in_one_sentence(tmp_path):
 def test_install_seqbook_installs_the_wheel_and_the_data_pins_it_is_given(wheels, pip_target,
                                                                           capsys):
     publishing.install_seqbook(str(wheels["book"]), publishing.version(), [], [],
-                               publishing.TORCH_CPU_INDEX)
+                               dependencies.TORCH_CPU_INDEX)
     assert (pip_target / "seqbook" / "views" / "js" / "core.js").exists()
     assert (pip_target / f"seqbook-{publishing.version()}.dist-info").exists()
     assert capsys.readouterr().out == (f"Installing seqbook {publishing.version()} and "
@@ -110,7 +110,7 @@ def test_install_seqbook_leaves_installed_packages_alone_but_not_the_data(pip_ta
     monkeypatch.setattr(subprocess, "run", run)
     publishing.install_seqbook(str(wheels["book"]), publishing.version(),
                                ["numpy==0.0.1", "not-a-real-package-xyz==1.0"],
-                               ["faker==40.54.0"], publishing.TORCH_CPU_INDEX)
+                               ["faker==40.54.0"], dependencies.TORCH_CPU_INDEX)
     assert commands[0] == ["--quiet", "faker==40.54.0", "not-a-real-package-xyz==1.0"]
     assert commands[1][:2] == ["--quiet", "--no-deps"] and commands[1][2].endswith(
         publishing.wheel_name())
@@ -121,7 +121,7 @@ def test_seqbook_package_url_replaces_the_address(pip_target, tmp_path, monkeypa
     monkeypatch.setenv(publishing.ENVIRONMENT_VARIABLE, str(missing))
     with pytest.raises(RuntimeError, match=f"from {re.escape(str(missing))}: "):
         publishing.install_seqbook("https://example.invalid/seqbook.whl",
-                                   publishing.version(), [], [], publishing.TORCH_CPU_INDEX)
+                                   publishing.version(), [], [], dependencies.TORCH_CPU_INDEX)
 
 
 def test_the_cell_carries_the_book_version_address_and_pins():
@@ -154,7 +154,7 @@ def test_every_lab_opens_with_the_current_set_up_cell(lab):
     for folder in ("solutions", "lessons"):
         notebook = nbformat.read(ROOT / folder / f"{lab}.ipynb", as_version=4)
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-        assert publishing.is_setup_cell(code[0]), (
+        assert masters.is_install_cell(code[0]), (
             f"{folder}/{lab}.ipynb: its first code cell should be the install-seqbook cell: "
             "run tools/make_lessons.py --setup-cell-only")
         assert "hide-input" in code[0].metadata["tags"], "fold the cell on the book's pages"
@@ -170,7 +170,7 @@ def test_put_setup_cell_inserts_after_the_title_then_only_updates():
                       nbformat.v4.new_code_cell("x = 1", execution_count=1)]
     assert publishing.put_setup_cell(notebook)
     assert [cell.cell_type for cell in notebook.cells] == ["raw", "markdown", "code", "code"]
-    assert publishing.is_setup_cell(notebook.cells[2])
+    assert masters.is_install_cell(notebook.cells[2])
     assert notebook.cells[2].metadata["tags"] == ["install-seqbook", "hide-input"]
     assert [cell.execution_count for cell in notebook.cells[2:]] == [1, 2]
     assert not publishing.put_setup_cell(notebook)
@@ -184,7 +184,7 @@ def test_grading_skips_the_set_up_cell_and_the_lesson_puts_it_before_otter(tmp_p
     assert "lab.setup(seed=0)" in master.setup_code
     student = lessons.student_notebook(ROOT / "solutions" / "01_rnn.ipynb")
     assert student.cells[0].source.startswith("# Lab 1")
-    assert publishing.is_setup_cell(student.cells[1])
+    assert masters.is_install_cell(student.cells[1])
     assert student.cells[2].source.startswith("# Initialize Otter")
 
 
@@ -229,7 +229,7 @@ def test_on_colab_the_public_tests_are_written_where_otter_reads_them(wheels, pi
         monkeypatch.setitem(sys.modules, name, module)
     monkeypatch.chdir(tmp_path)
     publishing.install_seqbook(str(wheels["book"]), publishing.version(), [], [],
-                               publishing.TORCH_CPU_INDEX)
+                               dependencies.TORCH_CPU_INDEX)
     tests = lesson["metadata"]["otter"]["tests"]
     assert sorted(path.stem for path in (tmp_path / "tests").glob("*.py")) == sorted(tests)
     for name, source in tests.items():
