@@ -14,7 +14,7 @@ from seqbook.progress import Progress
 
 
 def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_every=None,
-        progress=None):
+        progress=None, training_step=None):
     """Train ``model`` for ``steps`` steps of Adam on ``batch_loss``, clipping the gradient.
 
     Args:
@@ -27,6 +27,10 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
             steps and after the last one (without gradients).
         progress: a description such as ``"training the LSTM"``: shows a progress bar in
             Jupyter (see :mod:`seqbook.progress`).
+        training_step: ``training_step(optimizer, step) -> float``, one whole update (the
+            loss, ``zero_grad``, backward, clipping, the optimizer's step) in place of
+            fit's own, for a task whose step is an exercise; ``batch_loss`` and ``clip``
+            are then unused.
 
     Returns:
         A dict: ``"losses"`` (one float per step), ``"seconds"`` (time spent in the updates,
@@ -47,12 +51,15 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
             break
         start = time.perf_counter()
         model.train()
-        loss = batch_loss(step)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        history["losses"].append(loss.item())
+        if training_step is not None:
+            history["losses"].append(float(training_step(optimizer, step)))
+        else:
+            loss = batch_loss(step)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            history["losses"].append(loss.item())
         history["seconds"] += time.perf_counter() - start
         if bar is not None:
             bar.update(step + 1)
