@@ -79,6 +79,10 @@ def _batch(rng, source_vocab, target_vocab, src_lengths, tgt_lengths):
                  for array in (src, src_lengths, tgt, tgt_lengths))
 
 
+def _a(kind):
+    return "an attention" if kind == "attention" else "a plain"
+
+
 def _copied(batch):
     return tuple(tensor.clone() for tensor in batch)
 
@@ -222,7 +226,7 @@ def sequence_loss_hidden(student):
         cases.append((kind, vocab, src, tgt, what))
     for kind, (vs, vt), src, tgt, what in shuffled(rng, cases):
         _check_loss(student, _recipe(size(rng, 0, 10_000), kind, vs, vt),
-                    _batch(rng, vs, vt, src, tgt), f"{what}, a {kind} model, target lengths "
+                    _batch(rng, vs, vt, src, tgt), f"{what}, {_a(kind)} model, target lengths "
                     f"{tgt}")
 
 
@@ -345,7 +349,7 @@ def seq2seq_training_step_hidden(student):
                        [size(rng, 1, 7) for _ in range(B)])
         _check_step(student, _recipe(size(rng, 0, 10_000), kind, vs, vt, grads=True),
                     optimizer, batch, max_norm,
-                    f"{what}, a {kind} model, B = {B}, max_norm = {max_norm:g}, .grad filled")
+                    f"{what}, {_a(kind)} model, B = {B}, max_norm = {max_norm:g}, .grad filled")
 
 
 # ---------------------------------------------------------------------------------------
@@ -483,32 +487,56 @@ def _check_beam(student, seed, vocab_size, beam_size, max_length, alpha, what):
         ("finished hypotheses stay in the beam: one that produced EOS must leave it (the "
          "beam shrinks), so that it takes no place from a live one.", {"keep_finished": True}),
     ]
-    for message, switches in mistakes:
-        wrong = variant(**switches)
-        if wrong != expected and tokens == wrong:
-            raise ExerciseFailure(f"{what}: {message}")
+    named = [message for message, switches in mistakes
+             if tokens == variant(**switches) != expected]
+    if len(named) == 1:
+        raise ExerciseFailure(f"{what}: {named[0]}")
+    if named:
+        raise ExerciseFailure(f"{what}: the output matches more than one typical mistake, "
+                              "which give the same output here. One of these: "
+                              + " OR ".join(named))
     raise ExerciseFailure(f"{what}: beam_search returned {tokens}; the best output is "
                           f"{expected}.")
 
 
 def beam_search_public(student):
-    """A random tree language model over 7 tokens: beam 1 (greedy), beam 3 without and with
-    the length penalty."""
+    """A random tree language model over 7 tokens: beam 1 (greedy), beam 3 with the length
+    penalty (a case where each typical mistake gives an output of its own), and without."""
     _check_beam(student, 3, 7, 1, 8, 0.0, "beam_size = 1 (greedy decoding), max_length = 8")
+    _check_beam(student, 27, 7, 3, 8, 1.0, "beam_size = 3, alpha = 1, max_length = 8")
     _check_beam(student, 5, 7, 3, 8, 0.0, "beam_size = 3, alpha = 0, max_length = 8")
-    _check_beam(student, 5, 7, 3, 8, 1.0, "beam_size = 3, alpha = 1, max_length = 8")
 
 
 def beam_search_hidden(student):
     """From the instructor's seed: wider beams, max_length cutting every hypothesis,
     max_length = 1, several alphas, a beam wider than the vocabulary."""
     rng = hidden_rng("beam_search", 4106)
-    cases = [(size(rng, 2, 5), size(rng, 5, 9), float(rng.choice([0.0, 0.6, 1.0, 2.0])),
-              "a beam")
-             for _ in range(3)]
-    cases += [(3, 2, 0.0, "max_length = 2"), (size(rng, 2, 3), 1, 1.0, "max_length = 1"),
-              (10, 4, 1.0, "a beam wider than the vocabulary")]
-    for beam_size, max_length, alpha, what in shuffled(rng, cases):
-        _check_beam(student, size(rng, 0, 10_000), 7, beam_size, max_length, alpha,
+    cases = [(size(rng, 0, 10_000), size(rng, 2, 5), size(rng, 5, 9),
+              float(rng.choice([0.0, 0.6, 1.0, 2.0])), "a beam") for _ in range(3)]
+    cases += [(size(rng, 0, 10_000), 3, 2, 0.0, "max_length = 2"),
+              (size(rng, 0, 10_000), size(rng, 2, 3), 1, 1.0, "max_length = 1"),
+              (size(rng, 0, 10_000), 10, 4, 1.0, "a beam wider than the vocabulary"),
+              (_telling_seed(rng, 3, 8, 1.0), 3, 8, 1.0, "a beam")]
+    for seed, beam_size, max_length, alpha, what in shuffled(rng, cases):
+        _check_beam(student, seed, 7, beam_size, max_length, alpha,
                     f"{what}: beam_size = {beam_size}, max_length = {max_length}, "
                     f"alpha = {alpha:g}")
+
+
+def _telling_seed(rng, beam_size, max_length, alpha, tries=200):
+    """A seed of a tree model on which every typical mistake gives an output of its own,
+    so that none of them passes; drawn from ``rng`` (the first of ``tries`` that does)."""
+    switches = [{"penalty": "none"}, {"penalty": "length"}, {"score": "probability"},
+                {"score": "logits"}, {"keep_finished": True}]
+    for _ in range(tries):
+        seed = size(rng, 0, 10_000)
+
+        def search(**options):
+            decoder = _TreeDecoder(seed, 7, EOS)
+            return tuple(_beam(decoder, decoder.initial_state(), beam_size, max_length, alpha,
+                               **options))
+
+        outputs = [search()] + [search(**options) for options in switches]
+        if len(set(outputs)) == len(outputs):
+            return seed
+    return seed
