@@ -334,7 +334,7 @@ def seq2seq_training_step(model, optimizer, batch, max_norm):
     loss = sequence_loss(model, *batch)
     optimizer.zero_grad()
     loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     optimizer.step()
     return loss.item()
 
