@@ -249,6 +249,11 @@ def alignment_model_config(model):
             f"and reverse_source=False; got {type(model).__name__} with encoder {gru!r}, "
             f"decoder {type(decoder).__name__} and reverse_source="
             f"{getattr(model, 'reverse_source', None)}")
+    if getattr(decoder, "score", "additive") != "additive":
+        raise ValueError("alignment_explorer computes Bahdanau's additive scores in the "
+                         f"page; this decoder's score is {decoder.score!r}. Show an "
+                         "additive model, or draw a Luong model's weights with "
+                         "plots.draw_alignment.")
     encoder_config = {"embedding": _packed(encoder.embedding.weight),
                       "forward": _recurrent_config(gru, "_l0")}
     if gru.bidirectional:
