@@ -1,6 +1,6 @@
 """The book's headline comparisons, each trained again with several seeds.
 
-Usage:  .venv/bin/python tools/seed_study.py [--seeds 0 1 2 3 4] [--only NAME ...]
+Usage:  .venv/bin/python tools/seed_study.py [--seeds 0 1 2 3 4] [--only NAME ...] [--recount]
 
 The labs train every model once, with seed 0, and assert what that run shows. One seed can
 be lucky. This script repeats each headline comparison of the labs with other seeds (the
@@ -11,8 +11,13 @@ minimum and maximum, and for each claim a lab asserts, on how many seeds it held
 
 The readings quote the means and spreads (``mean ± sd over N seeds``); tests/test_seed_study.py
 checks that the quotes match the file and that every claim a lab asserts held on every
-seed. It is not part of CI: with five seeds it takes about 15 minutes of one core. Seed 0
-repeats the labs' own runs, so its row equals the numbers the labs print.
+seed. It is not part of CI: with five seeds it takes about 20 minutes of one core.
+
+Seed 0 uses the labs' seeds, and each comparison seeds torch itself, yet seed 0's numbers
+need not be the lab's to the last digit: a lab runs its comparison after other cells (Lab
+3's timings, for one), and a model that is sensitive to its training (the plain RNN on the
+reviews) ends elsewhere after the slightest change in floating point. What the labs assert
+must hold for every seed here, the lab's among them.
 """
 
 import argparse
@@ -42,15 +47,17 @@ TRIVIAL = tasks.ADDING_TRIVIAL_MSE
 
 
 def adding_rnn_against_lstm(seed):
-    """Lab 2, 2.8: RNN and LSTM on the adding problem, T = 100, 700 steps."""
+    """Lab 2, 2.8: RNN and LSTM on the adding problem, T = 100, 1,500 steps."""
     numbers = {}
     for cell in ["rnn", "lstm"]:
         torch.manual_seed(seed)
         model = models.SequenceRegressor(input_size=2, hidden_size=32, cell=cell,
                                          forget_bias=1.0 if cell == "lstm" else None)
-        run = models.train_adding(model, length=100, steps=700, lr=1e-2, eval_every=50,
+        run = models.train_adding(model, length=100, steps=1500, lr=1e-2, eval_every=100,
                                   seed=seed)
         numbers[f"{cell} test error"] = run["final_mse"]
+        reached = models.steps_to_reach(run, 0.1 * TRIVIAL)
+        numbers[f"{cell} steps to a tenth of trivial"] = 1500 + 100 if reached is None else reached
     return numbers
 
 
@@ -81,17 +88,17 @@ def lstm_ablation(seed):
 
 
 def adding_three_cells(seed):
-    """Lab 3: RNN, LSTM and GRU on the adding problem, T = 50, 600 steps."""
+    """Lab 3: RNN, LSTM and GRU on the adding problem, T = 50, 900 steps."""
     numbers = {}
     solved = 0.1 * TRIVIAL
     for cell, options in [("rnn", {}), ("lstm", {"forget_bias": 1.0}), ("gru", {})]:
         torch.manual_seed(seed)
         model = models.SequenceRegressor(input_size=2, hidden_size=32, cell=cell, **options)
-        run = models.train_adding(model, length=50, steps=600, lr=1e-2, eval_every=50,
+        run = models.train_adding(model, length=50, steps=900, lr=1e-2, eval_every=50,
                                   seed=seed)
         numbers[f"{cell} test error"] = run["final_mse"]
         reached = models.steps_to_reach(run, solved)
-        numbers[f"{cell} steps to a tenth of trivial"] = 600 + 50 if reached is None else reached
+        numbers[f"{cell} steps to a tenth of trivial"] = 900 + 50 if reached is None else reached
     return numbers
 
 
@@ -141,6 +148,26 @@ def reversal_by_length(seed):
     return numbers
 
 
+def attention_scores_on_dates(seed):
+    """Chapter 4, Luong against Bahdanau: additive, general and dot scores on the dates,
+    250 steps, an encoder of 32 units per direction so that K = 64 = Hd (dot needs it)."""
+    train, test, info = dates.date_dataset(seed=0)
+    source_vocab, target_vocab = info["source_vocab"], info["target_vocab"]
+    train_data = seq2seq.encode_pairs(train, source_vocab, target_vocab)
+    test_data = seq2seq.encode_pairs(test, source_vocab, target_vocab)
+    numbers = {}
+    for score in ("additive", "general", "dot"):
+        torch.manual_seed(seed)
+        model = seq2seq.make_model("attention", len(source_vocab), len(target_vocab),
+                                   hidden_size=32, decoder_size=64, score=score)
+        started = time.process_time()
+        seq2seq.train_seq2seq(model, train_data, steps=250, batch_size=64, lr=3e-3, seed=seed)
+        numbers[f"{score} processor seconds"] = time.process_time() - started
+        result = seq2seq.evaluate_seq2seq(model, test_data)
+        numbers[f"{score} exact match"] = result["exact_match"]
+    return numbers
+
+
 STUDIES = {
     "adding_rnn_against_lstm": adding_rnn_against_lstm,
     "lstm_ablation": lstm_ablation,
@@ -148,6 +175,7 @@ STUDIES = {
     "sentiment_models": sentiment_models,
     "dates_plain_against_attention": dates_plain_against_attention,
     "reversal_by_length": reversal_by_length,
+    "attention_scores_on_dates": attention_scores_on_dates,
 }
 
 # What the labs assert of one seed's numbers, as (study, claim, test). The study counts on
@@ -177,9 +205,15 @@ CLAIMS = [
      lambda n: 0.55 < n["plain exact match"] < 0.8),
     ("reversal_by_length", "both cope with 3-4 symbols (plain >= 0.9, gap <= 0.1)",
      lambda n: n["plain 3-4"] >= 0.9 and abs(n["attention 3-4"] - n["plain 3-4"]) <= 0.1),
-    ("reversal_by_length", "attention keeps 21-24 symbols (>= 0.7, 0.6 above plain)",
-     lambda n: n["attention 21-24"] >= 0.7
+    ("reversal_by_length", "attention keeps most of 21-24 symbols (>= 0.6, 0.6 above plain)",
+     lambda n: n["attention 21-24"] >= 0.6
      and n["attention 21-24"] - n["plain 21-24"] >= 0.6),
+    ("attention_scores_on_dates", "every score gets at least 0.85 of the dates exactly",
+     lambda n: min(n[f"{score} exact match"] for score in ("additive", "general", "dot"))
+     >= 0.85),
+    ("attention_scores_on_dates", "the additive score is the most accurate of the three",
+     lambda n: n["additive exact match"] >= max(n["general exact match"],
+                                                n["dot exact match"])),
 ]
 
 
@@ -195,6 +229,21 @@ def summarize(rows):
     return summary
 
 
+def count_claims(name, rows):
+    """{claim: on how many of the seeds' rows it held} for the claims of study ``name``."""
+    return {claim: sum(bool(test(row)) for row in rows.values())
+            for study_name, claim, test in CLAIMS if study_name == name}
+
+
+def recount(results):
+    """Count the claims again on the recorded numbers (after a claim changed), training
+    nothing."""
+    for name, result in results.items():
+        result["claims held"] = count_claims(name, result["seeds"])
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    return results
+
+
 def run(seeds, only=None):
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for name, study in STUDIES.items():
@@ -207,10 +256,8 @@ def run(seeds, only=None):
             rows[str(seed)] = study(seed)
             print(f"{name}, seed {seed}: " + ", ".join(
                 f"{key} {value:.3g}" for key, value in rows[str(seed)].items()), flush=True)
-        claims = {claim: sum(bool(test(row)) for row in rows.values())
-                  for study_name, claim, test in CLAIMS if study_name == name}
         results[name] = {"lab": study.__doc__.split(":")[0], "seeds": rows,
-                         "summary": summarize(rows), "claims held": claims,
+                         "summary": summarize(rows), "claims held": count_claims(name, rows),
                          "minutes": round((time.perf_counter() - started) / 60, 1)}
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     return results
@@ -220,10 +267,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--only", nargs="+", choices=sorted(STUDIES))
+    parser.add_argument("--recount", action="store_true",
+                        help="count the claims again on the recorded numbers, train nothing")
     args = parser.parse_args(argv)
     if len(args.seeds) < 3:
         parser.error("a spread needs at least 3 seeds")
-    results = run(args.seeds, args.only)
+    if args.recount:
+        results = recount(json.loads(RESULTS.read_text()))
+    else:
+        results = run(args.seeds, args.only)
     for name, result in results.items():
         print(f"\n{name} ({len(result['seeds'])} seeds)")
         for key, stats in result["summary"].items():

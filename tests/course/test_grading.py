@@ -143,6 +143,14 @@ def attention_decoder_step(prev_embedding, state_prev, keys, mask, params):
     return readout @ params["W_out"].T + params["b_out"], state, weights
 ''', "s_{t-1}"),
     },
+    "04c_luong": {
+        "general_scores": ('''
+def general_scores(query, keys, W_a):
+    projected_keys = keys @ W_a.T
+    scores = np.einsum("bsd,bd->bs", projected_keys, query)
+    return scores / np.sqrt(query.shape[1])  # the Transformer's scaling
+''', "divided by sqrt"),
+    },
 }
 
 
