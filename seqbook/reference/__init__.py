@@ -41,6 +41,7 @@ from seqbook.reference.deep import (
     direction_weights,
     reverse_rnn_forward,
     stacked_rnn_forward,
+    torch_parameter_meaning,
 )
 from seqbook.reference.gradients import (
     backpropagate_through_time,
