@@ -71,6 +71,17 @@ def lstm_forward(xs, hidden0, cell0, W_x, W_h, b):
         cells_.append(cell)
     return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
 ''', "state is not carried"),
+        "lstm_cell_backward": ('''
+def lstm_cell_backward(d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b):
+    i, f, g, o = reference.lstm_gates(x, hidden_prev, W_x, W_h, b)
+    cell = f * cell_prev + i * g
+    d_cell = d_cell + d_hidden * o  # tanh's derivative left out of the route through h_t
+    d_pre = np.concatenate([d_cell * g * i * (1 - i), d_cell * cell_prev * f * (1 - f),
+                            d_cell * i * (1 - g**2), d_hidden * np.tanh(cell) * o * (1 - o)],
+                           axis=1)
+    return {"x": d_pre @ W_x, "hidden_prev": d_pre @ W_h, "cell_prev": d_cell * f,
+            "W_x": d_pre.T @ x, "W_h": d_pre.T @ hidden_prev, "b": d_pre.sum(axis=0)}
+''', "lacks tanh's derivative"),
         "peephole_lstm_cell_forward": ('''
 def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b, peep_i, peep_f, peep_o):
     i_pre, f_pre, g_pre, o_pre = np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
