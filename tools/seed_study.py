@@ -188,6 +188,12 @@ CLAIMS = [
      lambda n: n["rnn test error"] > 0.5 * TRIVIAL),
     ("lstm_ablation", "every variant gets below half the trivial error",
      lambda n: all(v < 0.5 * TRIVIAL for k, v in n.items() if k.endswith("test error"))),
+    ("lstm_ablation", "no variant gets there later than the plain LSTM",
+     lambda n: n["LSTM steps to half trivial"] == max(
+         v for k, v in n.items() if k.endswith("steps to half trivial"))),
+    ("lstm_ablation", "no variant gets there sooner than the coupled cell",
+     lambda n: n["coupled gates steps to half trivial"] == min(
+         v for k, v in n.items() if k.endswith("steps to half trivial"))),
     ("adding_three_cells", "GRU and LSTM solve T = 50, the RNN does not",
      lambda n: n["gru test error"] < 0.1 * TRIVIAL and n["lstm test error"] < 0.1 * TRIVIAL
      and n["rnn test error"] > 0.5 * TRIVIAL),
