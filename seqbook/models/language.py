@@ -83,7 +83,7 @@ def char_rnn_training_step(model, optimizer, inputs, targets, max_norm):
     optimizer.zero_grad()  # forget the previous batch's gradients
     loss.backward()  # BPTT, equations (1.5) to (1.8)
     torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)  # (1.11)
-    optimizer.step()
+    optimizer.step()  # each parameter moves, using its .grad
     return loss.item()
 
 
