@@ -14,7 +14,7 @@ from seqbook.progress import Progress
 
 
 def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_every=None,
-        progress=None):
+        progress=None, update=None):
     """Train ``model`` for ``steps`` steps of Adam on ``batch_loss``, clipping the gradient.
 
     Args:
@@ -27,6 +27,12 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
             steps and after the last one (without gradients).
         progress: a description such as ``"training the LSTM"``: shows a progress bar in
             Jupyter (see :mod:`seqbook.progress`).
+        update: ``update(step, optimizer) -> loss``, a whole step written elsewhere
+            (forward, ``zero_grad``, backward, clipping at ``clip`` and ``optimizer.step()``,
+            returning the loss as a float), used instead of ``batch_loss`` (pass None), so
+            that a task whose step is an exercise, Chapter 1's
+            :func:`~seqbook.models.language.char_rnn_training_step`, trains with that one
+            function. It does the same arithmetic as the step below.
 
     Returns:
         A dict: ``"losses"`` (one float per step), ``"seconds"`` (time spent in the updates,
@@ -47,12 +53,15 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
             break
         start = time.perf_counter()
         model.train()
-        loss = batch_loss(step)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        history["losses"].append(loss.item())
+        if update is not None:
+            history["losses"].append(float(update(step, optimizer)))
+        else:
+            loss = batch_loss(step)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            history["losses"].append(loss.item())
         history["seconds"] += time.perf_counter() - start
         if bar is not None:
             bar.update(step + 1)

@@ -49,6 +49,18 @@ def vanishing_horizon(largest_singular_value, tolerance):
         return None
     return math.floor(math.log(tolerance) / math.log(largest_singular_value))  # one short
 ''', "one step too early"),
+        "char_rnn_training_step": ('''
+def char_rnn_training_step(model, optimizer, inputs, targets, max_norm):
+    import torch
+    logits, _ = model(inputs)
+    B, T, V = logits.shape
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(B * T, V), targets.reshape(B * T), ignore_index=-1)
+    loss.backward()  # no zero_grad: the earlier batch's gradients add up
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+''', "optimizer.zero_grad()"),
     },
     "02_lstm": {
         "lstm_cell_forward": ('''
