@@ -89,6 +89,8 @@ SECONDS = {
     "lessons/04b_attention.ipynb": 85,
     "lessons/04a_seq2seq.ipynb": 83,
     "solutions/04b_attention.ipynb": 82,
+    "solutions/04c_luong.ipynb": 40,
+    "lessons/04c_luong.ipynb": 40,
     "lessons/02_lstm.ipynb": 50,
     "solutions/02_lstm.ipynb": 48,
     "solutions/03_gru.ipynb": 46,

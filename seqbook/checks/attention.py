@@ -1,5 +1,5 @@
 """Checks for Chapter 4's exercises: masked_softmax, additive_attention,
-attention_decoder_step and greedy_decode.
+attention_decoder_step, greedy_decode and general_scores.
 
 The right answers come from torch: ``torch.softmax`` of the scores with ``masked_fill(-inf)``
 for the softmax; ``nn.Linear`` layers without bias for W, U and v; ``nn.GRUCell`` and an
@@ -35,7 +35,12 @@ from seqbook.checks import (
     shuffled,
     size,
 )
-from seqbook.checks.torch_attention import torch_attention, torch_decoder_step, torch_masked_softmax
+from seqbook.checks.torch_attention import (
+    torch_attention,
+    torch_decoder_step,
+    torch_luong_attention,
+    torch_masked_softmax,
+)
 from seqbook.tasks.vocabulary import length_mask
 
 # ---------------------------------------------------------------------------------------
@@ -754,3 +759,81 @@ def greedy_decode_hidden(student):
     for eos_steps, max_length, ids, what in cases:
         _check_greedy(student, rng, eos_steps, max_length, f"{what}, max_length = "
                       f"{max_length}" if "max_length" not in what else what, **ids)
+
+
+# ---------------------------------------------------------------------------------------
+# general_scores: Luong's multiplicative score, against torch's nn.Linear and bmm
+# ---------------------------------------------------------------------------------------
+
+GENERAL_HINT = (
+    "Check the shapes: W_a is (Hd, Hk) and keys is (B, S, Hk), so W_a h_j for every j is "
+    "keys @ W_a.T, shape (B, S, Hd); each of those is then dotted with the query s, (B, Hd)."
+)
+
+
+def _general_mistakes(query, keys, W_a):
+    """What the typical wrong versions of e_j = s^T W_a h_j return, (B, S) each."""
+    def dot(projected):  # s . projected_j for every j
+        return np.einsum("bsd,bd->bs", projected, query)
+
+    right = dot(keys @ W_a.T)
+    mistakes = {
+        "the scores are divided by sqrt(d): that is the Transformer's scaled dot product. "
+        "Luong's general score is s^T W_a h_j, not scaled.": right / np.sqrt(query.shape[1]),
+        "the scores are softmax weights: general_scores returns the raw scores e_j; the "
+        "masked softmax comes after it (attend).": np.exp(right - right.max(axis=1,
+                                                                          keepdims=True))
+        / np.exp(right - right.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True),
+        "the scores are negated: e_j = +s^T W_a h_j.": -right,
+    }
+    if W_a.shape[0] == W_a.shape[1]:  # square: the wrong forms have the right shape
+        mistakes["W_a is used untransposed: W_a is (Hd, Hk), so W_a h_j for every j is "
+                 "keys @ W_a.T."] = dot(keys @ W_a)
+        mistakes["W_a is missing: these are the dot scores s^T h_j. The general score "
+                 "puts W_a between them, s^T W_a h_j."] = dot(keys)
+    return mistakes
+
+
+def _check_general(student, query, keys, W_a, what):
+    B, S, _ = keys.shape
+    result = call_student(student, query.copy(), keys.copy(), W_a.copy(),
+                          name="general_scores", hint=GENERAL_HINT, case=what)
+    scores = _as_float_array(result, f"general_scores ({what})")
+    if scores.shape != (B, S):
+        extra = (" It looks like W_a h_j itself: finish with the dot product with the query."
+                 if scores.shape == (B, S, W_a.shape[0]) else "")
+        raise ExerciseFailure(f"{what}: the scores have shape {scores.shape}; expected "
+                              f"(B, S) = {(B, S)}, one score per source position.{extra}")
+    mask = np.ones((B, S), dtype=bool)
+    expected = torch_luong_attention(query, keys, mask, W_a)[2]
+    diagnose(scores, expected, _general_mistakes(query, keys, W_a), f"{what}, the scores")
+
+
+def _general_case(rng, B, S, Hd, Hk):
+    query = rng.uniform(-1, 1, size=(B, Hd))
+    keys = rng.standard_normal((B, S, Hk))
+    W_a = rng.uniform(-1, 1, size=(Hd, Hk)) / np.sqrt(Hk)
+    return query, keys, W_a
+
+
+def general_scores_public(student):
+    """A square W_a (Hd = Hk = 4), then Hd = 3, Hk = 6 (B = 2, S = 5)."""
+    rng = np.random.default_rng(4707)
+    _check_general(student, *_general_case(rng, 2, 5, 4, 4), "B = 2, S = 5, Hd = Hk = 4")
+    _check_general(student, *_general_case(rng, 2, 5, 3, 6), "B = 2, S = 5, Hd = 3, Hk = 6")
+
+
+def general_scores_hidden(student):
+    """From the instructor's seed: a batch of one, one position, B = S, Hd > Hk, large
+    sizes."""
+    rng = hidden_rng("general_scores", 4808)
+    square = size(rng, 3, 6)
+    cases = shuffled(rng, [
+        (1, size(rng, 2, 6), size(rng, 2, 5), size(rng, 2, 5)),
+        (size(rng, 2, 4), 1, size(rng, 2, 5), size(rng, 3, 6)),
+        (square, square, size(rng, 3, 6), size(rng, 2, 7)),
+        (size(rng, 2, 4), size(rng, 3, 8), size(rng, 7, 12), size(rng, 2, 5)),
+        (size(rng, 5, 9), size(rng, 10, 20), size(rng, 16, 32), size(rng, 16, 32))])
+    for B, S, Hd, Hk in cases:
+        _check_general(student, *_general_case(rng, B, S, Hd, Hk),
+                       f"B = {B}, S = {S}, Hd = {Hd}, Hk = {Hk}")

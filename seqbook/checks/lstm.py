@@ -1,8 +1,10 @@
-"""Checks for Chapter 2's exercises: lstm_cell_forward, lstm_forward,
-peephole_lstm_cell_forward and cell_after_steps.
+"""Checks for Chapter 2's exercises: lstm_cell_forward, cell_after_steps, lstm_forward,
+lstm_cell_backward and peephole_lstm_cell_forward.
 
 The right answers for the cell and the sequence come from ``torch.nn.LSTM`` itself, an
-independent implementation; the typical mistakes are built from the book's numpy code.
+independent implementation; those for the backward step are central differences through
+``torch.nn.LSTMCell``, a numerical gradient check; the typical mistakes are built from the
+book's numpy code.
 
 Public checks isolate one part of the cell at a time (only the biases, no old cell, no
 input) so that the message can name the mistake: a tanh where a sigmoid belongs, the
@@ -303,7 +305,7 @@ def _peephole_mistakes(x, hidden_prev, cell_prev, weights, peep_i, peep_f, peep_
         "the gates match tanh, not sigmoid. A gate is a sigmoid layer, with values in "
         "(0, 1) (0 blocks, 1 lets through); only the candidate g uses tanh.":
             build(peep_i * cell_prev, peep_f * cell_prev, zero, peep_o, gate=np.tanh),
-        "the output gate peeks at the old cell c_{t-1}; in equation (2.10) it sees the new "
+        "the output gate peeks at the old cell c_{t-1}; in equation (2.15) it sees the new "
         "cell c_t, computed first.": build(peep_i * cell_prev, peep_f * cell_prev,
                                             peep_o * cell_prev, zero),
         "the peepholes are missing: the gates must see the cell state.":
@@ -429,3 +431,192 @@ def cell_after_steps_hidden(student):
          size(rng, 3, 7))])
     for cell0, forget_gate, input_gate, candidate, steps in cases:
         _check_steps(student, cell0, forget_gate, input_gate, candidate, steps)
+
+
+# --- lstm_cell_backward -----------------------------------------------------------------
+
+BACKWARD_KEYS = ("x", "hidden_prev", "cell_prev", "W_x", "W_h", "b")
+
+
+def _numerical_cell_gradients(d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b):
+    """The gradients of sum(d_hidden * h_t) + sum(d_cell * c_t) by central differences
+    through ``torch.nn.LSTMCell`` (float64): the independent reference.
+
+    The module's parameters and inputs are views of numpy copies, so that
+    :func:`seqbook.reference.numerical_gradient` can nudge each entry in place.
+    """
+    arrays = {name: np.array(value, dtype=np.float64) for name, value in dict(
+        x=x, hidden_prev=hidden_prev, cell_prev=cell_prev, W_x=W_x, W_h=W_h, b=b).items()}
+    D, H = arrays["W_x"].shape[1], arrays["W_h"].shape[1]
+    with torch.random.fork_rng():  # a check must not move the lab's random numbers on
+        module = torch.nn.LSTMCell(D, H, dtype=torch.float64)
+    module.weight_ih.data = torch.from_numpy(arrays["W_x"])
+    module.weight_hh.data = torch.from_numpy(arrays["W_h"])
+    module.bias_ih.data = torch.from_numpy(arrays["b"])
+    module.bias_hh.data.zero_()
+    state = (torch.from_numpy(arrays["hidden_prev"]), torch.from_numpy(arrays["cell_prev"]))
+    inputs = torch.from_numpy(arrays["x"])
+
+    def loss():
+        with torch.no_grad():
+            hidden, cell = module(inputs, state)
+        return float((hidden.numpy() * d_hidden).sum() + (cell.numpy() * d_cell).sum())
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # thousands of tiny calls: one thread is many times faster
+    try:
+        return {name: reference.numerical_gradient(loss, array, epsilon=1e-6)
+                for name, array in arrays.items()}
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _backward_with(d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b, *,
+                   hidden_route="tanh'", incoming=True, gate_derivative="sigmoid'",
+                   candidate_derivative="tanh'", order=(0, 1, 2, 3), belt="total",
+                   forget_sees="cell_prev", output_sees="cell", average=False):
+    """One LSTM step's backward pass with switches for the typical mistakes."""
+    input_gate, forget_gate, candidate, output_gate = reference.lstm_gates(
+        x, hidden_prev, W_x, W_h, b)
+    cell = forget_gate * cell_prev + input_gate * candidate
+    tanh_cell = np.tanh(cell)
+    shown = tanh_cell if output_sees == "cell" else np.tanh(cell_prev)
+    d_output_gate = d_hidden * shown
+    through_hidden = {"tanh'": d_hidden * output_gate * (1 - tanh_cell**2),
+                      "no tanh'": d_hidden * output_gate, "missing": 0.0}[hidden_route]
+    d_cell_total = (d_cell if incoming else 0.0) + through_hidden
+
+    def sigmoid_derivative(gate):
+        return {"sigmoid'": gate * (1 - gate), "tanh'": 1 - gate**2, "none": 1.0}[
+            gate_derivative]
+
+    tanh_derivative = {"tanh'": 1 - candidate**2, "sigmoid'": candidate * (1 - candidate),
+                       "none": 1.0}[candidate_derivative]
+    old = cell_prev if forget_sees == "cell_prev" else cell
+    blocks = [d_cell_total * candidate * sigmoid_derivative(input_gate),
+              d_cell_total * old * sigmoid_derivative(forget_gate),
+              d_cell_total * input_gate * tanh_derivative,
+              d_output_gate * sigmoid_derivative(output_gate)]
+    d_pre = np.concatenate([blocks[k] for k in order], axis=1)
+    batch = x.shape[0] if average else 1
+    return {
+        "x": d_pre @ W_x, "hidden_prev": d_pre @ W_h,
+        "cell_prev": {"total": d_cell_total, "incoming": d_cell}[belt] * forget_gate
+        if belt != "unscaled" else d_cell_total,
+        "W_x": d_pre.T @ x / batch, "W_h": d_pre.T @ hidden_prev / batch,
+        "b": d_pre.sum(axis=0) / batch,
+    }
+
+
+def _backward_mistakes(*case):
+    """Each typical mistake's whole dict of gradients, by message."""
+    mistakes = {
+        "the gradient through h_t never reaches the cell: h_t = o * tanh(c_t) depends on "
+        "c_t, so d_cell must also receive d_hidden * o * (1 - tanh(c_t)**2), equation (2.9).":
+            dict(hidden_route="missing"),
+        "the route from h_t into the cell lacks tanh's derivative: h_t = o * tanh(c_t), so "
+        "c_t receives d_hidden * o * (1 - tanh(c_t)**2), not d_hidden * o (equation (2.9)).":
+            dict(hidden_route="no tanh'"),
+        "the incoming d_cell is dropped: the gradient arriving along the cell state from "
+        "step t + 1 must be added to what comes through h_t, equation (2.9).":
+            dict(incoming=False),
+        "the sigmoid gates' derivative is wrong: for s = sigmoid(a), ds/da = s * (1 - s); "
+        "1 - s**2 is tanh's derivative.": dict(gate_derivative="tanh'"),
+        "the sigmoid gates' derivative is missing: multiply each gate's gradient by "
+        "s * (1 - s) to reach its pre-activation.": dict(gate_derivative="none"),
+        "the candidate's derivative is wrong: g = tanh(a), so dg/da = 1 - g**2, not "
+        "g * (1 - g) (that is the sigmoid's).": dict(candidate_derivative="sigmoid'"),
+        "the candidate's derivative is missing: multiply by 1 - g**2 (g = tanh(a)).":
+            dict(candidate_derivative="none"),
+        "the gradient to c_{t-1} uses only the incoming d_cell: it is the TOTAL gradient at "
+        "c_t, including the route through h_t, times the forget gate (equation (2.10)).":
+            dict(belt="incoming"),
+        "the gradient to c_{t-1} is not multiplied by the forget gate: c_t = f * c_{t-1} + "
+        "i * g, so d c_t / d c_{t-1} = f, equation (2.7).": dict(belt="unscaled"),
+        "the forget gate's gradient uses the new cell c_t; in c_t = f * c_{t-1} + i * g the "
+        "forget gate multiplies the OLD cell c_{t-1}.": dict(forget_sees="cell"),
+        "the output gate's gradient uses tanh(c_{t-1}); h_t = o * tanh(c_t) shows the NEW "
+        "cell.": dict(output_sees="cell_prev"),
+        "averaged over the batch: the weight gradients are sums over the examples, "
+        "d_pre.T @ x.": dict(average=True),
+    }
+    wrong = {message: _backward_with(*case, **switches) for message, switches in
+             mistakes.items()}
+    for order in itertools.permutations(range(4)):
+        if order == (0, 1, 2, 3):
+            continue
+        named = ", ".join(GATE_NAMES[k] for k in order)
+        wrong[f"the four blocks of the pre-activation gradient are stacked in the order "
+              f"{named}. W_x, W_h and b hold them in torch's order i, f, g, o, so d_pre must "
+              "be [d_i, d_f, d_g, d_o]."] = _backward_with(*case, order=order)
+    return wrong
+
+
+def _check_backward(student, case, what):
+    d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b = case
+    result = call_student(student, *case, name="lstm_cell_backward", hint=TRANSPOSE_HINT,
+                          case=what)
+    if not isinstance(result, dict):
+        raise ExerciseFailure(
+            f"lstm_cell_backward should return a dict with keys {BACKWARD_KEYS}; got "
+            f"{type(result).__name__}.")
+    missing = [key for key in BACKWARD_KEYS if key not in result]
+    if missing:
+        raise ExerciseFailure(f"the returned dict has no entry for {missing}; it needs all "
+                              f"of {BACKWARD_KEYS}.")
+    shapes = {"x": x.shape, "hidden_prev": hidden_prev.shape, "cell_prev": cell_prev.shape,
+              "W_x": W_x.shape, "W_h": W_h.shape, "b": b.shape}
+    expected = _numerical_cell_gradients(*case)
+    mistakes = _backward_mistakes(*case)
+    for key in BACKWARD_KEYS:
+        gradient = result[key]
+        if np.shape(gradient) != shapes[key] and np.shape(gradient) == shapes[key][::-1]:
+            raise ExerciseFailure(
+                f"the gradient for {key} has shape {np.shape(gradient)}, the transpose of "
+                f"{key}'s shape {shapes[key]}: a gradient has the shape of what it is the "
+                "gradient of.")
+        gradient = expect_array(gradient, shapes[key], f"the gradient for {key} ({what})")
+        diagnose(gradient, expected[key],
+                 {message: wrong[key] for message, wrong in mistakes.items()},
+                 f"the gradient for {key} ({what}), compared with central differences",
+                 tolerance=1e-6)
+
+
+def _backward_case(rng, batch, input_size, hidden_size, forget_bias=0.0, d_hidden=True,
+                   d_cell=True):
+    x, hidden_prev, cell_prev, weights = _cell_case(rng, batch, input_size, hidden_size,
+                                                    forget_bias)
+    incoming = rng.standard_normal((2, batch, hidden_size))
+    return (incoming[0] * d_hidden, incoming[1] * d_cell, x, hidden_prev, cell_prev,
+            weights["W_x"], weights["W_h"], weights["b"])
+
+
+def lstm_cell_backward_public(student):
+    """Only d_hidden (the last step), only d_cell (the belt), then both (B=3, D=4, H=5)."""
+    rng = np.random.default_rng(8808)
+    _check_backward(student, _backward_case(rng, 3, 4, 5, d_cell=False),
+                    "with d_cell = 0, the last step: only d_hidden arrives")
+    _check_backward(student, _backward_case(rng, 3, 4, 5, d_hidden=False),
+                    "with d_hidden = 0: only d_cell arrives, along the cell state")
+    _check_backward(student, _backward_case(rng, 3, 4, 5), "with both, B = 3, D = 4, H = 5")
+
+
+def lstm_cell_backward_hidden(student):
+    """From the instructor's seed: a single example and unit, a single example, a larger
+    batch, a strong forget bias, and the last step (d_cell = 0) at other sizes."""
+    rng = hidden_rng("lstm_cell_backward", 9909)
+    cases = shuffled(rng, [
+        ((1, 1, 1), {}),
+        ((1, size(rng, 2, 5), size(rng, 2, 4)), {}),
+        ((size(rng, 8, 14), size(rng, 2, 5), size(rng, 4, 8)), {}),
+        ((size(rng, 2, 5), size(rng, 2, 4), size(rng, 2, 5)),
+         {"forget_bias": float(np.round(rng.uniform(2, 4), 1))}),
+        ((size(rng, 2, 6), size(rng, 1, 4), size(rng, 3, 6)), {"d_cell": False}),
+    ])
+    for (batch, input_size, hidden_size), options in cases:
+        what = f"B = {batch}, D = {input_size}, H = {hidden_size}" + (
+            f", forget bias +{options['forget_bias']:g}" if "forget_bias" in options else "")
+        if options.get("d_cell") is False:
+            what += ", d_cell = 0"
+        _check_backward(student, _backward_case(rng, batch, input_size, hidden_size,
+                                                **options), what)

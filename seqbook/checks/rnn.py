@@ -1,8 +1,11 @@
 """Checks for Chapter 1's exercises: rnn_cell_forward, rnn_forward, rnn_cell_backward,
-clip_gradient_norm and vanishing_horizon.
+clip_gradient_norm, vanishing_horizon and char_rnn_training_step.
 
 Public checks isolate one term at a time (zero inputs, zero state, zero bias) so that
 the message can say which term is wrong; hidden checks try other sizes and edge cases.
+The training step's checks hand the student a float64 model and its optimizer and compare
+the loss returned and the parameters left with an independent torch formulation of the
+same step (a gathered log-softmax, autograd, the clip and the update written out).
 """
 
 import numpy as np
@@ -397,3 +400,225 @@ def vanishing_horizon_hidden(student):
     for sigma, tolerance in cases:
         _check_horizon(student, sigma, tolerance)
 
+
+
+# --- Exercise 6: one training step of the name model, in torch ----------------------------
+
+STEP_HINT = (
+    "The model returns a pair, (logits, state): unpack it, logits, _ = model(inputs). "
+    "cross_entropy wants logits of shape (N, V) and targets of shape (N,): reshape both, "
+    "and pass ignore_index=-1, since a target of -1 marks padding."
+)
+TORCH_CLIP_EPS = 1e-6  # torch's clip_grad_norm_ divides by (norm + 1e-6)
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _step_case(rng, batch, length, vocab_size, hidden_size, optimizer="sgd", warm=False):
+    """A float64 CharModel with stale gradients in .grad (a previous batch's, so a missing
+    zero_grad shows), its optimizer, and a padded batch of name-like sequences: each row
+    starts with id 0 (the start/end symbol), targets are the inputs shifted by one and end
+    with 0, and both are -1 after the row's length."""
+    from seqbook.models.language import CharModel
+
+    torch = _torch()
+    with torch.random.fork_rng():  # a check must not move the lab's random numbers on
+        torch.manual_seed(int(rng.integers(2**31)))
+        model = CharModel(vocab_size, hidden_size, cell="rnn").double()
+
+    def stale_gradients():
+        for parameter in model.parameters():
+            parameter.grad = torch.as_tensor(rng.standard_normal(tuple(parameter.shape)))
+
+    if optimizer == "sgd":
+        optim = torch.optim.SGD(model.parameters(), lr=float(np.round(rng.uniform(0.2, 0.5), 2)))
+    else:
+        optim = torch.optim.Adam(model.parameters(), lr=float(np.round(rng.uniform(0.01, 0.05),
+                                                                        3)))
+    if warm:  # an optimizer that has taken a step already: Adam's moments are not zero
+        stale_gradients()
+        optim.step()
+    stale_gradients()
+    lengths = [length] + [size(rng, 1, length) for _ in range(batch - 1)]
+    lengths = [lengths[index] for index in rng.permutation(batch)]
+    inputs = np.full((batch, length), -1, dtype=np.int64)
+    targets = np.full((batch, length), -1, dtype=np.int64)
+    for row, n in enumerate(lengths):
+        letters = rng.integers(1, vocab_size, size=n - 1)
+        inputs[row, :n] = np.concatenate([[0], letters])
+        targets[row, :n] = np.concatenate([letters, [0]])
+    return model, optim, torch.as_tensor(inputs), torch.as_tensor(targets)
+
+
+def _picked_log_probs(logits, targets):
+    """log p(target) at every position, 0 where the target is -1 (padding), and the mask."""
+    torch = _torch()
+    mask = targets >= 0  # (B, T)
+    log_probs = torch.log_softmax(logits, dim=-1)  # (B, T, V)
+    picked = log_probs.gather(-1, targets.clamp(min=0)[..., None])[..., 0]  # (B, T)
+    return picked * mask, mask
+
+
+def _expected_step(model, optimizer, inputs, targets, max_norm, variant="right"):
+    """What one step does, written independently of the book's function: the masked mean
+    of -log p by gather, gradients by torch.autograd.grad, the global-norm clip by hand,
+    and SGD's or Adam's update by its formula. ``variant`` names a typical mistake.
+
+    Returns ``(loss, parameters after, gradients left in .grad)``; a gradient of None is
+    returned as None.
+    """
+    import copy
+
+    torch = _torch()
+    twin = copy.deepcopy(model)  # (a deep copy leaves .grad behind)
+    parameters = list(twin.parameters())
+    stale = [p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p)
+             for p in model.parameters()]
+    logits, _ = twin(inputs)  # (B, T, V)
+    picked, mask = _picked_log_probs(logits, targets)
+    if variant == "padding_as_symbol":  # targets.clamp(min=0): padding predicts symbol 0
+        picked, mask = _picked_log_probs(logits, targets.clamp(min=0))
+    elif variant == "padding_in_mean":  # the masked sum divided by every position
+        mask = torch.ones_like(mask)
+    elif variant == "inputs_as_targets":
+        picked, mask = _picked_log_probs(logits, inputs)
+    elif variant == "shifted_twice":
+        picked, mask = _picked_log_probs(logits[:, :-1], targets[:, 1:])
+    loss = -picked.sum() / mask.sum()
+    if variant == "summed":
+        loss = -picked.sum()
+    grads = list(torch.autograd.grad(loss, parameters))
+    if variant == "no_zero_grad":
+        grads = [g + s for g, s in zip(grads, stale)]
+    unclipped = [g.clone() for g in grads]
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
+    factor = torch.clamp(max_norm / (total + TORCH_CLIP_EPS), max=1.0)
+    clipped = [g * factor for g in grads]
+    if variant == "clip_each":
+        clipped = [g * torch.clamp(max_norm / (torch.sqrt((g**2).sum()) + TORCH_CLIP_EPS),
+                                   max=1.0) for g in grads]
+    used = unclipped if variant in ("no_clip", "clip_after_step") else clipped
+    left = unclipped if variant == "no_clip" else clipped
+    if variant == "zero_grad_after_backward":
+        left = [None] * len(parameters)
+    before = [p.detach().clone() for p in model.parameters()]
+    if variant in ("no_step", "zero_grad_after_backward"):
+        return loss.item(), before, left
+    group = optimizer.param_groups[0]
+    after = []
+    for index, (p, g) in enumerate(zip(model.parameters(), used)):
+        if isinstance(optimizer, torch.optim.SGD):
+            after.append(p.detach() - group["lr"] * g)
+            continue
+        beta1, beta2 = group["betas"]
+        state = optimizer.state.get(p, {})
+        step = float(state["step"]) + 1 if state else 1.0
+        m = beta1 * state["exp_avg"] + (1 - beta1) * g if state else (1 - beta1) * g
+        v = (beta2 * state["exp_avg_sq"] + (1 - beta2) * g**2 if state
+             else (1 - beta2) * g**2)
+        m_hat, v_hat = m / (1 - beta1**step), v / (1 - beta2**step)
+        after.append(p.detach() - group["lr"] * m_hat / (torch.sqrt(v_hat) + group["eps"]))
+    return loss.item(), after, left
+
+
+LOSS_MISTAKES = {
+    "padding_as_symbol": "the loss counts the padding: a target of -1 marks a position "
+    "after the name's end. Pass ignore_index=-1 to cross_entropy instead of turning -1 into "
+    "a symbol.",
+    "padding_in_mean": "the loss is averaged over every position, padding included: "
+    "divide by the number of real targets (targets != -1), or let cross_entropy do it with "
+    "ignore_index=-1.",
+    "inputs_as_targets": "the loss compares the logits with the inputs: the model must "
+    "predict the NEXT character, which is targets (already shifted by one).",
+    "shifted_twice": "the targets were shifted once more: targets[:, t] already is the "
+    "character after inputs[:, t], so compare logits and targets position by position.",
+    "summed": "the loss is a sum over the positions; it should be the mean (nats per "
+    "character), cross_entropy's default reduction.",
+}
+UPDATE_MISTAKES = {
+    "no_zero_grad": "the update used the new gradients plus the stale ones an earlier batch "
+    "left in .grad (backward adds to .grad): call optimizer.zero_grad() before "
+    "loss.backward().",
+    "no_clip": "the gradient was not clipped: call torch.nn.utils.clip_grad_norm_("
+    "model.parameters(), max_norm) after backward() and before optimizer.step().",
+    "clip_after_step": "the gradient was clipped after optimizer.step(), so the step used "
+    "the unclipped gradient: clip between loss.backward() and optimizer.step().",
+    "clip_each": "each parameter's gradient was clipped on its own: clip_grad_norm_ takes "
+    "all of model.parameters() at once, one common factor for the global norm (1.11).",
+    "no_step": "the parameters did not move: call optimizer.step() after clipping (and "
+    "zero_grad before backward, not between backward and step).",
+}
+
+
+def _flat(tensors):
+    return np.concatenate([t.detach().numpy().ravel() for t in tensors])
+
+
+def _check_step(student, case, max_norm, what):
+    torch = _torch()
+    model, optimizer, inputs, targets = case
+    expected = {variant: _expected_step(model, optimizer, inputs, targets, max_norm, variant)
+                for variant in ["right", *LOSS_MISTAKES, *UPDATE_MISTAKES,
+                                "zero_grad_after_backward"]}
+    with torch.random.fork_rng():
+        result = call_student(student, model, optimizer, inputs, targets, max_norm,
+                              name="char_rnn_training_step", hint=STEP_HINT, case=what)
+    if isinstance(result, torch.Tensor):
+        raise ExerciseFailure(
+            f"{what}: char_rnn_training_step returned a tensor; return the loss as a Python "
+            "float, loss.item(), so that no graph is kept alive with it.")
+    if isinstance(result, bool) or not isinstance(result, (float, int, np.floating)):
+        raise ExerciseFailure(f"{what}: char_rnn_training_step should return the loss as a "
+                              f"float; got {type(result).__name__}.")
+    loss = expected["right"][0]
+    diagnose(float(result), loss, {LOSS_MISTAKES[v]: expected[v][0] for v in LOSS_MISTAKES},
+             f"{what}, the returned loss")
+    parameters = list(model.parameters())
+    after = _flat(parameters)
+    right = _flat(expected["right"][1])
+    if np.allclose(after, _flat(expected["no_clip"][1]), rtol=1e-8, atol=1e-8) and not \
+            np.allclose(right, after, rtol=1e-8, atol=1e-8):
+        left = [p.grad for p in parameters]
+        if all(g is not None for g in left) and np.allclose(
+                _flat(left), _flat(expected["clip_after_step"][2]), rtol=1e-8, atol=1e-8):
+            raise ExerciseFailure(f"{what}: {UPDATE_MISTAKES['clip_after_step']}")
+    mistakes = {UPDATE_MISTAKES[v]: _flat(expected[v][1]) for v in UPDATE_MISTAKES
+                if v != "clip_after_step"}
+    diagnose(after, right, mistakes, f"{what}, the parameters after the step")
+
+
+def char_rnn_training_step_public(student):
+    """One SGD step of a small name model (B = 4, T = 6, V = 7, H = 5) on a padded batch,
+    with stale gradients in .grad and a gradient norm above max_norm, so that each missing
+    or misplaced piece of the step changes the loss or the parameters."""
+    rng = np.random.default_rng(1001)
+    case = _step_case(rng, batch=4, length=6, vocab_size=7, hidden_size=5)
+    _check_step(student, case, 0.05, "one SGD step, B = 4, T = 6, V = 7, H = 5, max_norm "
+                "= 0.05")
+
+
+def char_rnn_training_step_hidden(student):
+    """From the instructor's seed: a single name, a batch in which one name is a single
+    character, a threshold too large to clip, and Adam after a first step (its moments not
+    zero), at drawn sizes."""
+    rng = hidden_rng("char_rnn_training_step", 1002)
+    cases = shuffled(rng, [
+        (dict(batch=1, length=size(rng, 3, 8)), "sgd", False, 0.05, "a single name"),
+        (dict(batch=size(rng, 3, 6), length=size(rng, 4, 9)), "sgd", False,
+         float(np.round(rng.uniform(0.02, 0.1), 3)), "a padded batch"),
+        (dict(batch=size(rng, 2, 5), length=size(rng, 3, 7)), "sgd", False, 1e3,
+         "max_norm too large to clip"),
+        (dict(batch=size(rng, 2, 6), length=size(rng, 3, 8)), "adam", True,
+         float(np.round(rng.uniform(0.05, 0.2), 3)), "Adam after its first step"),
+    ])
+    for shape, optimizer, warm, max_norm, what in cases:
+        vocab_size, hidden_size = size(rng, 3, 12), size(rng, 2, 9)
+        case = _step_case(rng, **shape, vocab_size=vocab_size, hidden_size=hidden_size,
+                          optimizer=optimizer, warm=warm)
+        _check_step(student, case, max_norm,
+                    f"{what} (B = {shape['batch']}, T = {shape['length']}, V = {vocab_size}, "
+                    f"H = {hidden_size}, max_norm = {max_norm:g})")

@@ -78,3 +78,28 @@ def torch_decoder_step(prev_embedding, state_prev, keys, mask, params):
         state = cell(torch.cat([embedding, context_t], dim=1), torch.as_tensor(state_prev))
         logits = out(torch.cat([state, context_t, embedding], dim=1))
     return logits.numpy(), state.numpy(), weights
+
+
+def torch_luong_attention(query, keys, mask, W_a=None):
+    """Luong's attention from torch's own pieces, independently of the numpy code: an
+    ``nn.Linear(Hk, Hd, bias=False)`` holding W_a projects the keys (general; none for
+    dot), ``torch.bmm`` scores them, ``masked_fill`` and ``torch.softmax`` weigh them, and
+    ``scaled_dot_product_attention`` with ``scale=1`` forms the context.
+
+    Args:
+        query: (B, Hd).  keys: (B, S, Hk).  mask: (B, S), True at real positions.
+        W_a: (Hd, Hk) for the general score, None for the dot score (Hd = Hk).
+
+    Returns ``(context, weights, scores)``, numpy arrays (B, Hk), (B, S), (B, S).
+    """
+    query, keys = torch.as_tensor(query), torch.as_tensor(keys)
+    real = torch.as_tensor(np.asarray(mask, dtype=bool))
+    projected = keys
+    with torch.no_grad():
+        if W_a is not None:
+            projected = torch_linear(W_a)(keys)  # (B, S, Hd): W_a h_j
+        scores = torch.bmm(projected, query[:, :, None]).squeeze(2)  # (B, S)
+        weights = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=1)
+        context = torch.nn.functional.scaled_dot_product_attention(
+            query[:, None, :], projected, keys, attn_mask=real[:, None, :], scale=1.0)
+    return context[:, 0].numpy(), weights.numpy(), scores.numpy()

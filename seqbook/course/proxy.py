@@ -182,16 +182,24 @@ class StudentProcess:
 
 
 def _write_back(arrays, changed):
-    """Apply the student's in-place changes to the argument arrays, as a call in one
-    process would have changed them (a check may test that its inputs were left alone)."""
+    """Apply the student's in-place changes to the argument arrays and torch objects, as a
+    call in one process would have changed them (a check may test that its inputs were
+    left alone, or compare the parameters a training step left in a model)."""
     if not isinstance(changed, list):
         return
     for item in changed:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], int)):
             continue
         index, new = item
-        if 0 <= index < len(arrays) and type(new) is np.ndarray:
-            old = arrays[index]
+        if not 0 <= index < len(arrays):
+            continue
+        old = arrays[index]
+        if type(old) is not np.ndarray:  # a torch object: its state, as plain data
+            try:
+                wire.load_object_state(old, new)
+            except ValueError:
+                pass  # what does not fit is not copied; the check sees the old state
+        elif type(new) is np.ndarray:
             if old.shape == new.shape and old.dtype == new.dtype and old.flags.writeable:
                 np.copyto(old, new)
 

@@ -19,6 +19,8 @@ import signal
 import sys
 import traceback
 
+import numpy as np
+
 from seqbook.checks import modules
 from seqbook.course import link, wire
 from seqbook.course.answers import book_answer
@@ -202,7 +204,7 @@ class Server:
 
     def answer(self, message, arrays):
         """Call the function with the message's arguments and send back what happened."""
-        before = [array.copy() for array in arrays]
+        before = [array.copy() if type(array) is np.ndarray else None for array in arrays]
         del BOOK_CALLS[:]
         try:
             args, kwargs = modules.build_arguments(message.get("args", []),
@@ -213,7 +215,14 @@ class Server:
                        "message": clean(explain(error), self.workdir), "book": list(BOOK_CALLS)})
             return
         changed = [[index, array] for index, (array, old) in enumerate(zip(arrays, before))
-                   if not _same(array, old)]
+                   if old is not None and not _same(array, old)]
+        try:  # a torch object's state comes back whole, changed or not
+            changed += [[index, wire.object_state(item)] for index, item in enumerate(arrays)
+                        if type(item) is not np.ndarray]
+        except Exception as error:  # noqa: BLE001 - a student's code broke the object
+            self.send({"op": "raise", "type": type(error).__name__[:80],
+                       "message": clean(explain(error), self.workdir), "book": list(BOOK_CALLS)})
+            return
         try:
             self.send({"op": "return", "value": value, "book": list(BOOK_CALLS),
                        "changed": changed})

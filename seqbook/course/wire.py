@@ -8,7 +8,16 @@ binary encoding of exactly these types:
 - numpy arrays and numpy scalars whose dtype is in ``DTYPES`` (shape and raw bytes);
 - torch tensors, sent as their numpy array and rebuilt as a tensor by the receiver;
 - handles: a callable the grader passes as an argument (a check's scripted decoder step)
-  is sent as a number; the other side gets a stand-in that calls back.
+  is sent as a number; the other side gets a stand-in that calls back;
+- torch objects the grader passes as arguments (Chapter 1's training step takes a model
+  and its optimizer): a module of a class in ``MODULES`` crosses as its class's name, its
+  ``init_args``, dtype, mode, state and gradients, an optimizer of a class in
+  ``OPTIMIZERS`` as its class's name, the module whose parameters it updates (sent in the
+  same call), its hyperparameters and its state; the student's side builds fresh ones
+  (``rebuild_object``). Like handles they go one way: only the grader encodes them and
+  only the student's side decodes them. What the call did to them comes back as plain
+  data (``object_state``), which the grader copies into its own objects
+  (``load_object_state``), as it does for changed arrays.
 
 Only these exact classes are encoded: a subclass of ``ndarray`` or ``tuple``, or any other
 object, raises ``NotPlainData`` naming it ("a MagicEqual object"). ``decode`` builds fresh
@@ -64,9 +73,148 @@ def _torch_tensor_class():
     return torch.Tensor if torch is not None else None
 
 
+# the torch classes whose objects the grader may pass, by module and qualified name
+MODULES = frozenset(["seqbook.models.language.CharModel"])
+OPTIMIZERS = frozenset(["torch.optim.sgd.SGD", "torch.optim.adam.Adam"])
+OBJECT_DTYPES = frozenset(["float32", "float64"])
+
+
+def _class_name(value):
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _torch_object_kind(value):
+    """"module" or "optimizer" for an object of an allowed class, else None."""
+    name = _class_name(value)
+    if name in MODULES:
+        return "module"
+    if name in OPTIMIZERS:
+        return "optimizer"
+    return None
+
+
+def _module_recipe(module):
+    parameters = dict(module.named_parameters())
+    dtypes = {str(p.dtype).removeprefix("torch.") for p in parameters.values()}
+    if len(dtypes) != 1 or not dtypes <= OBJECT_DTYPES:
+        raise NotPlainData(f"a {type(module).__name__} whose parameters are {sorted(dtypes)}")
+    return {"init_args": dict(module.init_args), "dtype": dtypes.pop(),
+            "training": bool(module.training), **object_state(module)}
+
+
+def _optimizer_recipe(optimizer, modules):
+    if len(optimizer.param_groups) != 1:
+        raise NotPlainData("an optimizer with more than one parameter group")
+    group = optimizer.param_groups[0]
+    for index, module in enumerate(modules):
+        parameters = list(module.parameters())
+        if len(parameters) == len(group["params"]) and all(
+                a is b for a, b in zip(parameters, group["params"])):
+            return {"module": index, **object_state(optimizer)}
+    raise NotPlainData("an optimizer whose parameters are not those of a module sent "
+                       "before it in the same call")
+
+
+def object_state(value):
+    """What a call may change in a torch object, as plain data: a module's parameters and
+    buffers (``"state"``) and gradients (``"grads"``), an optimizer's hyperparameters
+    (``"hyper"``) and its state per parameter (``"state"``, in the parameters' order)."""
+    if _torch_object_kind(value) == "module":
+        return {"state": dict(value.state_dict()),
+                "grads": {name: p.grad.detach() for name, p in value.named_parameters()
+                          if p.grad is not None}}
+    group = value.param_groups[0]
+    return {"hyper": {key: item for key, item in group.items() if key != "params"},
+            "state": [dict(value.state.get(p, {})) for p in group["params"]]}
+
+
+def _copy_module_state(module, data):
+    """Copy plain ``data`` (``object_state``'s) into ``module``; ValueError when its names,
+    shapes or dtypes are not the module's own."""
+    import torch
+
+    state, grads = data.get("state"), data.get("grads")
+    own = module.state_dict()
+    if not isinstance(state, dict) or not isinstance(grads, dict) or set(state) != set(own):
+        raise ValueError("not this module's state")
+    parameters = dict(module.named_parameters())
+    checks = [(name, tensor, own.get(name)) for name, tensor in state.items()]
+    checks += [(name, tensor, parameters.get(name)) for name, tensor in grads.items()]
+    for name, tensor, like in checks:
+        if (type(tensor) is not torch.Tensor or like is None or tensor.shape != like.shape
+                or tensor.dtype != like.dtype):
+            raise ValueError(f"not this module's {name}")
+    with torch.no_grad():
+        for name, tensor in state.items():
+            own[name].copy_(tensor)
+    for name, parameter in parameters.items():
+        parameter.grad = grads[name].clone() if name in grads else None
+
+
+def _copy_optimizer_state(optimizer, data):
+    """Load plain ``data`` (``object_state``'s) into ``optimizer``; ValueError when it
+    does not fit."""
+    hyper, state = data.get("hyper"), data.get("state")
+    count = len(optimizer.param_groups[0]["params"])
+    if not isinstance(hyper, dict) or not isinstance(state, list) or len(state) != count:
+        raise ValueError("not this optimizer's state")
+    if "params" in hyper or set(hyper) != set(optimizer.param_groups[0]) - {"params"}:
+        raise ValueError("not this optimizer's hyperparameters")
+    try:
+        optimizer.load_state_dict({
+            "state": {index: dict(item) for index, item in enumerate(state) if item},
+            "param_groups": [dict(hyper, params=list(range(count)))]})
+    except (KeyError, TypeError, RuntimeError, AttributeError) as error:
+        raise ValueError(f"not this optimizer's state: {error}") from None
+
+
+def load_object_state(value, data):
+    """Copy what a call did to a torch object (``object_state``'s plain data) into the
+    grader's own ``value``; ValueError, leaving a module unchanged, when it does not fit."""
+    if not isinstance(data, dict):
+        raise ValueError("not an object's state")
+    if _torch_object_kind(value) == "module":
+        _copy_module_state(value, data)
+    else:
+        _copy_optimizer_state(value, data)
+
+
+def rebuild_object(kind, name, recipe, modules):
+    """A fresh module or optimizer of an allowed class from its recipe (the student's
+    side of a call). ``modules``: the modules rebuilt before it in the same call."""
+    import importlib
+
+    import torch
+
+    if not isinstance(recipe, dict):
+        raise WireError(f"a {kind} without its recipe")
+    allowed = MODULES if kind == "module" else OPTIMIZERS
+    if name not in allowed:
+        raise WireError(f"{name!r} is not a class that may cross")
+    module_name, _, class_name = name.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    try:
+        if kind == "module":
+            if recipe.get("dtype") not in OBJECT_DTYPES:
+                raise WireError("a module of another dtype")
+            with torch.random.fork_rng():  # the student's random numbers stay theirs
+                built = cls(**recipe["init_args"]).to(getattr(torch, recipe["dtype"]))
+            built.train(bool(recipe["training"]))
+            _copy_module_state(built, recipe)
+            return built
+        index = recipe.get("module")
+        if not isinstance(index, int) or not 0 <= index < len(modules):
+            raise WireError("an optimizer of no module")
+        built = cls(modules[index].parameters(), **recipe["hyper"])
+        _copy_optimizer_state(built, recipe)
+        return built
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise WireError(f"a {kind} that cannot be rebuilt: {error}") from None
+
+
 class _Encoder:
     def __init__(self, handle_of):
-        self.parts, self.size, self.arrays = [], 0, []
+        self.parts, self.size, self.arrays, self.modules = [], 0, [], []
         self.handle_of = handle_of
 
     def put(self, data):
@@ -124,6 +272,17 @@ class _Encoder:
             self.array(b"g", np.asarray(value))
         elif self._is_tensor(value):
             self.array(b"x", value.detach().cpu().numpy())
+        elif self.handle_of is not None and _torch_object_kind(value) == "module":
+            recipe = _module_recipe(value)
+            self.text(b"m", _class_name(value))
+            self.value(recipe, depth + 1)
+            self.modules.append(value)
+            self.arrays.append(value)
+        elif self.handle_of is not None and _torch_object_kind(value) == "optimizer":
+            recipe = _optimizer_recipe(value, self.modules)
+            self.text(b"o", _class_name(value))
+            self.value(recipe, depth + 1)
+            self.arrays.append(value)
         elif callable(value) and self.handle_of is not None:
             self.text(b"h", str(self.handle_of(value)))
         else:
@@ -139,7 +298,9 @@ def encode(value, handle_of=None):
     """The bytes of ``value``; raises ``NotPlainData`` for anything else.
 
     ``handle_of(callable) -> int`` turns callables into handles (only the grader passes
-    it). Returns ``(bytes, arrays)``: ``arrays`` are the numpy arrays encoded, in order.
+    it), and only then may allowed torch objects be encoded. Returns ``(bytes, arrays)``:
+    ``arrays`` are the numpy arrays and torch objects encoded, in order: what a call may
+    change in place.
     """
     encoder = _Encoder(handle_of)
     encoder.value(value)
@@ -150,7 +311,7 @@ class _Decoder:
     def __init__(self, data, make_callable):
         if len(data) > MAX_BYTES:
             raise WireError(f"more than {MAX_BYTES // 2**20} MB")
-        self.data, self.at, self.arrays = memoryview(data), 0, []
+        self.data, self.at, self.arrays, self.modules = memoryview(data), 0, [], []
         self.make_callable = make_callable
 
     def take(self, count):
@@ -226,6 +387,14 @@ class _Decoder:
             import torch
 
             return torch.from_numpy(self.array())
+        if tag in (b"m", b"o") and self.make_callable is not None:
+            name = self.text()
+            kind = "module" if tag == b"m" else "optimizer"
+            built = rebuild_object(kind, name, self.value(depth + 1), self.modules)
+            if kind == "module":
+                self.modules.append(built)
+            self.arrays.append(built)
+            return built
         if tag == b"h" and self.make_callable is not None:
             text = self.text()
             if not _INTEGER.fullmatch(text) or text.startswith("-"):
@@ -244,7 +413,8 @@ def decode(data, make_callable=None):
     """The value encoded in ``data``; ``(value, arrays)`` as ``encode`` returns.
 
     ``make_callable(handle) -> callable`` rebuilds handles (only the student's side passes
-    it). Raises ``WireError`` for anything that is not a complete, valid encoding.
+    it), and only then are torch objects rebuilt. Raises ``WireError`` for anything that is
+    not a complete, valid encoding.
     """
     decoder = _Decoder(data, make_callable)
     value = decoder.value()

@@ -21,12 +21,14 @@ class CharModel(nn.Module):
 
     def __init__(self, vocab_size, hidden_size, cell="rnn"):
         super().__init__()
+        self.init_args = {"vocab_size": vocab_size, "hidden_size": hidden_size, "cell": cell}
         self.vocab_size = vocab_size
         self.recurrent = make_recurrent(cell, vocab_size, hidden_size)
         self.readout = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, ids, state=None):
-        one_hot = nn.functional.one_hot(ids.clamp(min=0), self.vocab_size).float()  # (B, T, V)
+        one_hot = nn.functional.one_hot(ids.clamp(min=0), self.vocab_size)  # (B, T, V)
+        one_hot = one_hot.to(self.readout.weight.dtype)  # float32, or float64 in a check
         hiddens, state = self.recurrent(one_hot, state)  # (B, T, H)
         return self.readout(hiddens), state  # (B, T, V)
 
@@ -55,9 +57,40 @@ def perplexity(mean_cross_entropy):
     return math.exp(loss)
 
 
+def char_rnn_training_step(model, optimizer, inputs, targets, max_norm):
+    """One update of a :class:`CharModel` on one batch: the step every name model trains
+    with (Lab 1, exercise 6).
+
+    Forward pass, the mean next-character cross-entropy over the real positions (targets
+    of -1 are padding and count for nothing), ``optimizer.zero_grad()``, backward, gradient
+    clipping to a global norm of ``max_norm`` (equation 1.11), ``optimizer.step()``.
+
+    Args:
+        model: a CharModel, ids (B, T) -> (logits (B, T, V), state).
+        optimizer: a torch optimizer over ``model.parameters()``.
+        inputs: integer tensor (B, T); ``inputs[:, t]`` is read at step t.
+        targets: integer tensor (B, T), the next character of each position (already
+            shifted: ``targets[:, t]`` is what follows ``inputs[:, t]``), -1 for padding.
+        max_norm: the clipping threshold, a positive float.
+
+    Returns:
+        The batch's loss before the update, in nats per character, a Python float.
+    """
+    logits, _ = model(inputs)  # (B, T, V)
+    B, T, V = logits.shape  # batch, time, vocabulary
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(B * T, V), targets.reshape(B * T), ignore_index=-1)  # (1.12)
+    optimizer.zero_grad()  # forget the previous batch's gradients
+    loss.backward()  # BPTT, equations (1.5) to (1.8)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)  # (1.11)
+    optimizer.step()  # each parameter moves, using its .grad
+    return loss.item()
+
+
 def train_char_model(model, inputs, targets, steps, batch_size=64, lr=3e-3, seed=0, clip=1.0,
                      progress=None):
-    """Train a :class:`CharModel` with Adam on random mini-batches of names.
+    """Train a :class:`CharModel` with Adam on random mini-batches of names, one
+    :func:`char_rnn_training_step` per batch.
 
     Args:
         inputs, targets: integer arrays (N, L) from ``tasks.name_training_pairs``.
@@ -70,12 +103,12 @@ def train_char_model(model, inputs, targets, steps, batch_size=64, lr=3e-3, seed
     inputs = torch.as_tensor(inputs)
     targets = torch.as_tensor(targets)
 
-    def batch_loss(step):
+    def update(step, optimizer):
         rows = torch.as_tensor(generator.integers(0, len(inputs), size=batch_size))
-        logits, _ = model(inputs[rows])
-        return masked_cross_entropy(logits, targets[rows])
+        return char_rnn_training_step(model, optimizer, inputs[rows], targets[rows], clip)
 
-    return fit(model, batch_loss, steps, lr=lr, clip=clip, progress=progress)["losses"]
+    return fit(model, None, steps, lr=lr, clip=clip, progress=progress,
+               update=update)["losses"]
 
 
 @torch.no_grad()
@@ -85,9 +118,40 @@ def evaluate_char_model(model, inputs, targets):
     return masked_cross_entropy(logits, torch.as_tensor(targets)).item()
 
 
+def temperature_softmax(logits, temperature):
+    """softmax(logits / temperature) over the last axis: the distribution sampling draws
+    from. Below 1 it sharpens the model's distribution (towards always taking the likeliest
+    symbol), above 1 it flattens it (towards uniform); at 1 it is the model's own.
+
+    Args:
+        logits: a tensor (..., V) of scores.
+        temperature: a float > 0.
+    """
+    if not temperature > 0:
+        raise ValueError(f"the temperature must be positive; got {temperature}.")
+    return torch.softmax(logits / temperature, dim=-1)
+
+
+@torch.no_grad()
+def next_character_distribution(model, vocab, prefix, temperature=1.0):
+    """What the name model would draw the character after ``prefix`` from.
+
+    The model reads the start symbol and the prefix, as when it writes a name, and its
+    last scores go through :func:`temperature_softmax`.
+
+    Returns:
+        A float64 numpy array (V,) of probabilities, in ``vocab``'s order (index
+        ``vocab.index[END]`` is the probability that the name ends here).
+    """
+    ids = torch.tensor([[vocab.index[END]] + vocab.encode(prefix)])  # (1, T)
+    logits, _ = model(ids)  # (1, T, V)
+    return temperature_softmax(logits[0, -1], temperature).double().numpy()
+
+
 @torch.no_grad()
 def sample_names(model, vocab, count, seed=0, max_length=20, temperature=1.0):
-    """Generate names one character at a time, feeding each sample back in (one-to-many)."""
+    """Generate names one character at a time, feeding each sample back in (one-to-many),
+    each character drawn from :func:`temperature_softmax` of the model's scores."""
     generator = torch.Generator().manual_seed(seed)
     names = []
     for _ in range(count):
@@ -95,13 +159,19 @@ def sample_names(model, vocab, count, seed=0, max_length=20, temperature=1.0):
         state = None
         for _ in range(max_length):
             logits, state = model(torch.tensor([[ids[-1]]]), state)
-            probs = torch.softmax(logits[0, -1] / temperature, dim=0)
+            probs = temperature_softmax(logits[0, -1], temperature)
             next_id = torch.multinomial(probs, 1, generator=generator).item()
             if next_id == vocab.index[END]:
                 break
             ids.append(next_id)
         names.append(vocab.decode(ids[1:]))
     return names
+
+
+def entropy(probabilities):
+    """The entropy -sum p ln p of a distribution, in nats (terms with p = 0 count 0)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    return float(-np.sum(p[p > 0] * np.log(p[p > 0])))
 
 
 # --- Chapter 2: the gates of a character LSTM, read along a name --------------------------

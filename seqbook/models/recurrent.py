@@ -43,7 +43,7 @@ class LSTMVariant(nn.Module):
     - ``forget_gate=False``: f_t = 1 always, the 1997 LSTM without a forget gate;
     - ``output_activation=False``: h_t = o_t * c_t, no tanh on the cell;
     - ``coupled=True``: i_t = 1 - f_t, one gate decides both forgetting and writing;
-    - ``peepholes=True``: the gates also see the cell, equations (2.8) to (2.10).
+    - ``peepholes=True``: the gates also see the cell, equations (2.13) to (2.15).
 
     Shapes: inputs (B, T, D) -> ``(hiddens (B, T, H), (hidden, cell))``, like torch's module
     with ``batch_first=True``.

@@ -114,17 +114,37 @@ class AttentionDecoder(nn.Module):
     paper (for a one-direction encoder, the last forward state). W, U and v have no bias.
     ``zero_v=True`` starts v at zero, the paper's initialisation: all scores equal, so the
     attention starts uniform.
+
+    ``score`` swaps the additive score for one of Luong et al.'s (2015) multiplicative ones,
+    and changes nothing else (the query is still s_{t-1}, so the three compare on one
+    architecture):
+
+        "general":  e_tj = s_{t-1}^T W_a h_j     W_a (Hd, K), no bias
+        "dot":      e_tj = s_{t-1}^T h_j         needs K = Hd; no parameters
     """
 
+    SCORES = ("additive", "general", "dot")
+
     def __init__(self, vocab_size, embed_size, key_size, hidden_size, attention_size,
-                 zero_v=False, bidirectional=True):
+                 zero_v=False, bidirectional=True, score="additive"):
         super().__init__()
+        if score not in self.SCORES:
+            raise ValueError(f"score must be one of {self.SCORES}; got {score!r}.")
+        if score == "dot" and key_size != hidden_size:
+            raise ValueError(f"the dot score needs annotations of the decoder's size: K = "
+                             f"{key_size}, Hd = {hidden_size}. Make the decoder state as "
+                             "large as the annotations (make_model's decoder_size), or use "
+                             "score='general'.")
+        self.score = score
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.W = nn.Linear(hidden_size, attention_size, bias=False)  # (A, Hd)
-        self.U = nn.Linear(key_size, attention_size, bias=False)  # (A, K)
-        self.v = nn.Linear(attention_size, 1, bias=False)  # (1, A)
-        if zero_v:
-            nn.init.zeros_(self.v.weight)
+        if score == "additive":
+            self.W = nn.Linear(hidden_size, attention_size, bias=False)  # (A, Hd)
+            self.U = nn.Linear(key_size, attention_size, bias=False)  # (A, K)
+            self.v = nn.Linear(attention_size, 1, bias=False)  # (1, A)
+            if zero_v:
+                nn.init.zeros_(self.v.weight)
+        elif score == "general":
+            self.W_a = nn.Linear(key_size, hidden_size, bias=False)  # (Hd, K)
         self.cell = nn.GRUCell(embed_size + key_size, hidden_size)
         self.init = nn.Linear(key_size // 2 if bidirectional else key_size, hidden_size)
         self.out = nn.Linear(hidden_size + key_size + embed_size, vocab_size)
@@ -134,13 +154,29 @@ class AttentionDecoder(nn.Module):
         half = self.init.in_features
         first_backward = final[:, -half:]  # (B, K/2): the backward state at position 1
         state = torch.tanh(self.init(first_backward))  # (B, Hd)
-        memory = (annotations, self.U(annotations), mask)  # (B, S, K), (B, S, A), (B, S)
-        return state, memory
+        memory = (annotations, self.projected_keys(annotations), mask)
+        return state, memory  # memory: (B, S, K), (B, S, A or Hd or K), (B, S)
+
+    def projected_keys(self, annotations):
+        """What the scores need of the annotations, computed once per source: U h_j
+        (additive, (B, S, A)), W_a h_j (general, (B, S, Hd)) or h_j itself (dot)."""
+        if self.score == "additive":
+            return self.U(annotations)
+        if self.score == "general":
+            return self.W_a(annotations)
+        return annotations
+
+    def scores(self, state_prev, projected_keys):
+        """e_tj for every source position j, (B, S), before the padding is masked."""
+        if self.score == "additive":
+            query = self.W(state_prev)[:, None, :]  # (B, 1, A)
+            return self.v(torch.tanh(query + projected_keys)).squeeze(-1)  # (B, S)
+        return torch.bmm(projected_keys, state_prev[:, :, None]).squeeze(-1)  # (B, S)
 
     def attend(self, state_prev, memory):
         annotations, projected_keys, mask = memory
-        scores = self.v(torch.tanh(self.W(state_prev)[:, None, :] + projected_keys))  # (B,S,1)
-        scores = scores.squeeze(-1).masked_fill(~mask, float("-inf"))  # (B, S)
+        scores = self.scores(state_prev, projected_keys)  # (B, S)
+        scores = scores.masked_fill(~mask, float("-inf"))  # (B, S)
         weights = torch.softmax(scores, dim=1)  # (B, S), zero on padding
         context = torch.bmm(weights[:, None, :], annotations).squeeze(1)  # (B, K)
         return context, weights
@@ -255,17 +291,22 @@ class Seq2Seq(nn.Module):
 
 
 def make_model(kind, source_vocab_size, target_vocab_size, embed_size=32, hidden_size=64,
-               attention_size=64, reverse_source=False, zero_v=False, bidirectional=True):
+               attention_size=64, reverse_source=False, zero_v=False, bidirectional=True,
+               score="additive", decoder_size=None):
     """``kind`` is ``"plain"`` or ``"attention"``: an encoder of ``hidden_size`` per
     direction (K = 2 ``hidden_size`` if bidirectional) and a decoder of state size
-    ``hidden_size``."""
+    ``decoder_size`` (default ``hidden_size``). ``score`` is the attention decoder's score:
+    ``"additive"`` (Bahdanau), ``"general"`` or ``"dot"`` (Luong; dot needs
+    ``decoder_size`` = K)."""
     encoder = Encoder(source_vocab_size, embed_size, hidden_size, bidirectional=bidirectional)
     K = encoder.output_size
+    decoder_size = hidden_size if decoder_size is None else decoder_size
     if kind == "plain":
-        decoder = PlainDecoder(target_vocab_size, embed_size, K, hidden_size)
+        decoder = PlainDecoder(target_vocab_size, embed_size, K, decoder_size)
     elif kind == "attention":
-        decoder = AttentionDecoder(target_vocab_size, embed_size, K, hidden_size,
-                                   attention_size, zero_v=zero_v, bidirectional=bidirectional)
+        decoder = AttentionDecoder(target_vocab_size, embed_size, K, decoder_size,
+                                   attention_size, zero_v=zero_v, bidirectional=bidirectional,
+                                   score=score)
     else:
         raise ValueError(f"kind must be 'plain' or 'attention'; got {kind!r}.")
     return Seq2Seq(encoder, decoder, reverse_source=reverse_source)
@@ -276,6 +317,10 @@ def attention_params_from_torch(decoder):
     ``attention.attention_decoder_step``: W (A, Hd), U (A, K), v (A,), the GRU's W_x
     (3Hd, E + K), W_h, b_x, b_h, W_out (V, Hd + K + E), b_out; plus ``embedding`` (V, E),
     to embed the previous token."""
+    if decoder.score != "additive":
+        raise ValueError("attention_params_from_torch reads an additive decoder's W, U and "
+                         f"v; this decoder's score is {decoder.score!r}.")
+
     def as_numpy(tensor):
         return tensor.detach().numpy().astype(np.float64)
 
@@ -366,7 +411,7 @@ def train_seq2seq(model, data, steps, batch_size=64, lr=3e-3, seed=0, clip=1.0,
     """
     generator = np.random.default_rng(seed)
 
-    def training_step(optimizer, step):
+    def update(step, optimizer):
         return seq2seq_training_step(model, optimizer, random_batch(data, generator, batch_size),
                                      clip)
 
@@ -375,7 +420,7 @@ def train_seq2seq(model, data, steps, batch_size=64, lr=3e-3, seed=0, clip=1.0,
 
     history = fit(model, None, steps, lr=lr, clip=clip,
                   evaluate=exact_match if record_every else None, evaluate_every=record_every,
-                  progress=progress, training_step=training_step)
+                  progress=progress, update=update)
     return {"losses": history["losses"], "steps": history["steps"],
             "exact_match": history["evaluations"], "seconds": history["seconds"]}
 

@@ -14,7 +14,7 @@ from seqbook.progress import Progress
 
 
 def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_every=None,
-        progress=None, training_step=None):
+        progress=None, update=None):
     """Train ``model`` for ``steps`` steps of Adam on ``batch_loss``, clipping the gradient.
 
     Args:
@@ -27,10 +27,12 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
             steps and after the last one (without gradients).
         progress: a description such as ``"training the LSTM"``: shows a progress bar in
             Jupyter (see :mod:`seqbook.progress`).
-        training_step: ``training_step(optimizer, step) -> float``, one whole update (the
-            loss, ``zero_grad``, backward, clipping, the optimizer's step) in place of
-            fit's own, for a task whose step is an exercise; ``batch_loss`` and ``clip``
-            are then unused.
+        update: ``update(step, optimizer) -> loss``, a whole step written elsewhere
+            (forward, ``zero_grad``, backward, clipping at ``clip`` and ``optimizer.step()``,
+            returning the loss as a float), used instead of ``batch_loss`` (pass None), so
+            that a task whose step is an exercise, Chapter 1's
+            :func:`~seqbook.models.language.char_rnn_training_step`, trains with that one
+            function. It does the same arithmetic as the step below.
 
     Returns:
         A dict: ``"losses"`` (one float per step), ``"seconds"`` (time spent in the updates,
@@ -51,8 +53,8 @@ def fit(model, batch_loss, steps, lr=3e-3, clip=1.0, evaluate=None, evaluate_eve
             break
         start = time.perf_counter()
         model.train()
-        if training_step is not None:
-            history["losses"].append(float(training_step(optimizer, step)))
+        if update is not None:
+            history["losses"].append(float(update(step, optimizer)))
         else:
             loss = batch_loss(step)
             optimizer.zero_grad()

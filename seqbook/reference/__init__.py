@@ -7,7 +7,7 @@ available here, so a lab reads ``reference.rnn_forward(...)``:
 - ``deep``: stacked and bidirectional tanh RNNs in torch's layouts, and the reader of a
   multi-layer, two-direction torch RNN, GRU or LSTM's weights;
 - ``gradients``: numerical gradients, clipping, gradients through time (Chapter 1);
-- ``lstm``: the LSTM, its gates and the peephole variant (Chapter 2);
+- ``lstm``: the LSTM, its gates, its backward step and the peephole variant (Chapter 2);
 - ``gru``: the GRU with both reset placements, and the three cells' parameter counts
   (Chapter 3);
 - ``attention``: Bahdanau's additive attention, Luong's dot and general scores,
@@ -42,6 +42,7 @@ from seqbook.reference.deep import (
     direction_weights,
     reverse_rnn_forward,
     stacked_rnn_forward,
+    torch_parameter_meaning,
 )
 from seqbook.reference.gradients import (
     backpropagate_through_time,
@@ -68,6 +69,7 @@ from seqbook.reference.gru import (
 from seqbook.reference.lstm import (
     LSTM_GATE_ORDER,
     cell_after_steps,
+    lstm_cell_backward,
     lstm_cell_forward,
     lstm_forward,
     lstm_forward_trace,

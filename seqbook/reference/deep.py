@@ -21,9 +21,13 @@ These are torch's ``nn.RNN(num_layers=L, bidirectional=True, batch_first=True)``
 ``weight_ih_l{l}_reverse``, ... into ``layers[l][d]``.
 """
 
+import re
+
 import numpy as np
 
 from seqbook.reference.rnn import rnn_forward
+
+TORCH_PARAMETER = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")
 
 
 def reverse_rnn_forward(xs, hidden0, W_xh, W_hh, b_h):
@@ -167,3 +171,34 @@ def direction_weights(module, suffix):
     if module.mode == "LSTM":
         return {"W_x": W_x, "W_h": W_h, "b": b_x + b_h}
     return {"W_xh": W_x, "W_hh": W_h, "b_h": b_x + b_h}
+
+
+def torch_parameter_meaning(name):
+    """What one of torch's recurrent parameter names is in the book's notation (section
+    3.9), for a tanh ``nn.RNN``: ``"weight_ih_l1_reverse"`` is W_xh of layer 2 (torch counts
+    layers from 0, the book from 1), backward direction.
+
+    Returns:
+        A dict: ``"layer"`` (1 ... L), ``"direction"`` (``"forward"`` or ``"backward"``),
+        ``"book"`` (``"W_xh"``, ``"W_hh"``, or ``"b_h"`` for either of torch's two biases,
+        whose sum is the book's b_h) and ``"reads"`` (what it multiplies or where it is
+        added: the input x_t, the layer below's output, or the direction's own previous
+        state).
+    """
+    match = TORCH_PARAMETER.fullmatch(name)
+    if match is None:
+        raise ValueError(f"{name!r} is not a torch recurrent parameter name such as "
+                         "'weight_ih_l0' or 'bias_hh_l1_reverse'.")
+    kind, source, layer, reverse = match.groups()
+    layer = int(layer) + 1
+    direction = "backward" if reverse else "forward"
+    previous = "h_{t+1}" if reverse else "h_{t-1}"
+    if kind == "bias":
+        return {"layer": layer, "direction": direction, "book": "b_h",
+                "reads": f"added ({'with bias_hh' if source == 'ih' else 'with bias_ih'}: "
+                         "their sum is b_h)"}
+    if source == "hh":
+        return {"layer": layer, "direction": direction, "book": "W_hh",
+                "reads": f"its own {previous}"}
+    reads = "the input x_t" if layer == 1 else f"layer {layer - 1}'s output at t"
+    return {"layer": layer, "direction": direction, "book": "W_xh", "reads": reads}

@@ -54,6 +54,46 @@ def lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b):
     return hidden, cell
 
 
+def lstm_cell_backward(d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b):
+    """Backward pass of one LSTM step, equations (2.8) to (2.12).
+
+    The step's gates are recomputed from its inputs with :func:`lstm_gates`, as a
+    backward pass that does not store them would.
+
+    Args:
+        d_hidden: dL/dh_t, shape (B, H): everything that reaches h_t, from the output at t
+            and from step t + 1.
+        d_cell: the gradient reaching c_t from step t + 1 along the cell state, shape
+            (B, H); zero at the last step.
+        x, hidden_prev, cell_prev, W_x, W_h, b: the step's inputs, as in
+            :func:`lstm_cell_forward` (blocks in torch's order i, f, g, o).
+
+    Returns:
+        A dict of gradients, each shaped like what it is the gradient for: ``"x"`` (B, D),
+        ``"hidden_prev"`` (B, H), ``"cell_prev"`` (B, H), ``"W_x"`` (4H, D), ``"W_h"``
+        (4H, H), ``"b"`` (4H,). Weight gradients are summed over the batch.
+    """
+    input_gate, forget_gate, candidate, output_gate = lstm_gates(x, hidden_prev, W_x, W_h, b)
+    cell = forget_gate * cell_prev + input_gate * candidate  # (B, H), (2.5)
+    tanh_cell = np.tanh(cell)  # (B, H)
+    d_output_gate = d_hidden * tanh_cell  # (B, H), (2.8)
+    d_cell_total = d_cell + d_hidden * output_gate * (1 - tanh_cell**2)  # (B, H), (2.9)
+    d_pre = np.concatenate([  # (2.10) and (2.11): through the gates' derivatives
+        d_cell_total * candidate * input_gate * (1 - input_gate),  # sigmoid' = s (1 - s)
+        d_cell_total * cell_prev * forget_gate * (1 - forget_gate),
+        d_cell_total * input_gate * (1 - candidate**2),  # tanh' = 1 - tanh^2
+        d_output_gate * output_gate * (1 - output_gate),
+    ], axis=1)  # (B, 4H), blocks i, f, g, o
+    return {
+        "x": d_pre @ W_x,  # (B, D), (2.12)
+        "hidden_prev": d_pre @ W_h,  # (B, H), (2.12)
+        "cell_prev": d_cell_total * forget_gate,  # (B, H), (2.10): the belt, (2.7)
+        "W_x": d_pre.T @ x,  # (4H, D), (2.12)
+        "W_h": d_pre.T @ hidden_prev,  # (4H, H), (2.12)
+        "b": d_pre.sum(axis=0),  # (4H,), (2.12)
+    }
+
+
 def lstm_forward(xs, hidden0, cell0, W_x, W_h, b):
     """Unroll the LSTM over a sequence, carrying both h and c from step to step.
 
@@ -102,7 +142,7 @@ def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b,
 
     The input and forget gates also see the old cell c_{t-1}; the output gate sees the new
     cell c_t. Peephole weights are vectors (diagonal matrices), multiplied element-wise,
-    equations (2.8) to (2.10).
+    equations (2.13) to (2.15).
 
     Args:
         x, hidden_prev, cell_prev, W_x, W_h, b: as in :func:`lstm_cell_forward`.
@@ -113,11 +153,11 @@ def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b,
     """
     pre_activation = x @ W_x.T + hidden_prev @ W_h.T + b  # (B, 4H)
     i_pre, f_pre, g_pre, o_pre = np.split(pre_activation, 4, axis=1)  # each (B, H)
-    input_gate = sigmoid(i_pre + peep_i * cell_prev)  # (2.8)
-    forget_gate = sigmoid(f_pre + peep_f * cell_prev)  # (2.9)
+    input_gate = sigmoid(i_pre + peep_i * cell_prev)  # (2.13)
+    forget_gate = sigmoid(f_pre + peep_f * cell_prev)  # (2.14)
     candidate = np.tanh(g_pre)  # (2.3)
     cell = forget_gate * cell_prev + input_gate * candidate  # (2.5)
-    output_gate = sigmoid(o_pre + peep_o * cell)  # (2.10): the new cell
+    output_gate = sigmoid(o_pre + peep_o * cell)  # (2.15): the new cell
     hidden = output_gate * np.tanh(cell)  # (2.6)
     return hidden, cell
 

@@ -5,6 +5,7 @@
 - ``adding``: the adding problem of Chapters 1 to 3;
 - ``reviews``: Chapter 3's generated reviews (TextBlob's lexicon, the book's grammar);
 - ``dates``: Chapter 4's dates in ten locales (Babel's CLDR data) to ISO 8601;
+- ``lookahead``: Chapter 3's tagging task whose answer lies in the future;
 - ``reversal``: Chapter 4's reversal task.
 
 Nothing here touches the network. The chapter-neutral names are also available here
@@ -12,6 +13,7 @@ Nothing here touches the network. The chapter-neutral names are also available h
 """
 
 from seqbook.tasks.adding import ADDING_TRIVIAL_MSE, adding_problem
+from seqbook.tasks.lookahead import MARKER, marker_ahead, marker_probability
 from seqbook.tasks.names import (
     END,
     NAME_LOCALES,
@@ -34,7 +36,8 @@ from seqbook.tasks.vocabulary import (
 )
 
 __all__ = [
-    "ADDING_TRIVIAL_MSE", "adding_problem", "END", "NAME_LOCALES", "first_names",
+    "ADDING_TRIVIAL_MSE", "adding_problem", "MARKER", "marker_ahead", "marker_probability",
+    "END", "NAME_LOCALES", "first_names",
     "name_training_pairs", "split_names", "unigram_cross_entropy", "reversal_dataset",
     "reversal_pairs", "EOS", "PAD", "SEQUENCE_SYMBOLS", "SOS", "UNK", "WORD_SYMBOLS",
     "Vocabulary", "length_mask", "tokenize",

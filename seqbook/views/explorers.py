@@ -249,6 +249,11 @@ def alignment_model_config(model):
             f"and reverse_source=False; got {type(model).__name__} with encoder {gru!r}, "
             f"decoder {type(decoder).__name__} and reverse_source="
             f"{getattr(model, 'reverse_source', None)}")
+    if getattr(decoder, "score", "additive") != "additive":
+        raise ValueError("alignment_explorer computes Bahdanau's additive scores in the "
+                         f"page; this decoder's score is {decoder.score!r}. Show an "
+                         "additive model, or draw a Luong model's weights with "
+                         "plots.draw_alignment.")
     encoder_config = {"embedding": _packed(encoder.embedding.weight),
                       "forward": _recurrent_config(gru, "_l0")}
     if gru.bidirectional:
@@ -325,3 +330,32 @@ def alignment_explorer(model, source_vocab, target_vocab, examples, source=None,
         explorer.shown = {"source": "", "source_tokens": [], "output_tokens": [],
                           "translation": "", "weights": None, "step": None}
     return explorer
+
+
+def temperature_explorer(model, vocab, prefix="ma", temperature=1.0, seed=1):
+    """Type a prefix and move the temperature: the trained name model's distribution of the
+    next letter, equation (1.14), and eight names sampled from it, computed in the reader's
+    browser (``seqbook/views/js/temperature.js``) from the model's float32 weights.
+
+    Args:
+        model: a trained :class:`seqbook.models.CharModel` with ``cell="rnn"``.
+        vocab: its vocabulary; the end symbol must be its first symbol (as
+            ``tasks.Vocabulary(names, reserved=[tasks.END])`` makes it).
+        seed: seeds the browser's own generator for the samples.
+    """
+    from torch import nn
+
+    from seqbook.tasks.names import END
+
+    if not isinstance(model.recurrent, nn.RNN) or model.recurrent.num_layers != 1:
+        raise ValueError("temperature_explorer runs a CharModel whose recurrent layer is a "
+                         f"one-layer torch.nn.RNN; got {model.recurrent!r}")
+    if vocab.symbols[0] != END:
+        raise ValueError(f"the vocabulary's first symbol must be the end symbol {END!r}")
+    config = {"model": {**_recurrent_config(model.recurrent, "_l0"),
+                        "readout_weight": _packed(model.readout.weight),
+                        "readout_bias": _packed(model.readout.bias)},
+              "symbols": list(vocab.symbols), "end": END, "prefix": prefix,
+              "temperature": temperature, "seed": seed}
+    return live.LiveExplorer("temperature", "Sampling the name model at a temperature",
+                             ["prefix", "temperature"], config, scripts=["temperature.js"])

@@ -355,3 +355,68 @@ def test_greedy_decode_a_loop_that_never_ends_is_stopped():
             logits, state = decoder_step(tokens, state)
             tokens = logits.argmax(axis=1)
     run("greedy_decode", "public", student, "the loop does not stop")
+
+
+# ---------------------------------------------------------------------------------------
+# general_scores (Luong)
+# ---------------------------------------------------------------------------------------
+
+
+def general_with(mistake=None):
+    """general_scores written independently of the checks (loops over the batch and the
+    positions), with one mistake on."""
+    def general_scores(query, keys, W_a):
+        B, S, _ = keys.shape
+        scores = np.zeros((B, S))
+        for b in range(B):
+            for j in range(S):
+                projected = (W_a if mistake != "untransposed" else W_a.T) @ keys[b, j]
+                if mistake == "no W_a":
+                    projected = keys[b, j]
+                scores[b, j] = query[b] @ projected
+        if mistake == "scaled":
+            scores = scores / np.sqrt(query.shape[1])
+        if mistake == "softmax":
+            scores = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        if mistake == "projected keys":
+            return keys @ W_a.T
+        return scores
+    return general_scores
+
+
+def test_general_scores_with_no_mistake_passes():
+    checks.general_scores_public(general_with())
+    checks.general_scores_hidden(general_with())
+    checks.general_scores_public(reference.general_scores)
+
+
+def general_query_side(query, keys, W_a):
+    """s^T W_a h_j computed as (W_a^T s) . h_j: the same numbers, another order."""
+    return np.einsum("bsk,bk->bs", keys, query @ W_a)
+
+
+def test_general_scores_projecting_the_query_instead_passes():
+    checks.general_scores_public(general_query_side)
+    checks.general_scores_hidden(general_query_side)
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+@pytest.mark.parametrize("mistake, message", [
+    ("scaled", "divided by sqrt"),
+    ("softmax", "softmax weights"),
+    ("no W_a", "W_a is missing|Check the shapes"),
+    ("untransposed", "W_a is used untransposed|Check the shapes"),
+    ("projected keys", r"W_a h_j itself"),
+])
+def test_general_scores_mistakes(mistake, message, kind):
+    run("general_scores", kind, general_with(mistake), message)
+
+
+def test_general_scores_student_who_edits_the_inputs_cannot_change_the_answer():
+    def vandal(query, keys, W_a):
+        scores = reference.general_scores(query, keys, W_a)
+        query[:] = 0.0
+        W_a[:] = 0.0
+        return scores
+
+    checks.general_scores_public(vandal)

@@ -146,3 +146,89 @@ def test_cell_after_steps_closed_form_passes_hidden_checks():
     checks.cell_after_steps_hidden(closed_form)
 
 
+
+
+# --- lstm_cell_backward ---------------------------------------------------------------
+
+
+def backward_with(through_hidden="right", incoming=True, gate_slope="right",
+                  candidate_slope="right", order=(0, 1, 2, 3), to_old_cell="right",
+                  averaged=False, drop=None, transpose=None):
+    """An lstm_cell_backward, written out here, with one typical mistake switched on."""
+    def lstm_cell_backward(d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b):
+        i, f, g, o = reference.lstm_gates(x, hidden_prev, W_x, W_h, b)
+        cell = f * cell_prev + i * g
+        squashed = np.tanh(cell)
+        route = {"right": d_hidden * o * (1 - squashed**2), "no tanh'": d_hidden * o,
+                 "none": 0.0}[through_hidden]
+        total = route + (d_cell if incoming else 0.0)
+        slope = {"right": lambda s: s * (1 - s), "tanh's": lambda s: 1 - s**2}[gate_slope]
+        g_slope = {"right": 1 - g**2, "sigmoid's": g * (1 - g)}[candidate_slope]
+        blocks = [total * g * slope(i), total * cell_prev * slope(f), total * i * g_slope,
+                  d_hidden * squashed * slope(o)]
+        d_pre = np.concatenate([blocks[k] for k in order], axis=1)
+        scale = 1 / len(x) if averaged else 1.0
+        grads = {"x": d_pre @ W_x, "hidden_prev": d_pre @ W_h,
+                 "cell_prev": {"right": total * f, "incoming": d_cell * f,
+                               "unscaled": total}[to_old_cell],
+                 "W_x": scale * d_pre.T @ x, "W_h": scale * d_pre.T @ hidden_prev,
+                 "b": scale * d_pre.sum(axis=0)}
+        if drop:
+            del grads[drop]
+        if transpose:
+            grads[transpose] = grads[transpose].T
+        return grads
+    return lstm_cell_backward
+
+
+def test_the_written_out_backward_is_right():
+    checks.lstm_cell_backward_public(backward_with())
+    checks.lstm_cell_backward_hidden(backward_with())
+
+
+@pytest.mark.parametrize("student, message", [
+    (backward_with(through_hidden="none"), r"never reaches the cell.*equation \(2\.9\)"),
+    (backward_with(through_hidden="no tanh'"), "lacks tanh's derivative"),
+    (backward_with(incoming=False), "incoming d_cell is dropped"),
+    (backward_with(gate_slope="tanh's"), r"s \* \(1 - s\); 1 - s\*\*2 is tanh's"),
+    (backward_with(candidate_slope="sigmoid's"), "candidate's derivative is wrong"),
+    (backward_with(order=(1, 0, 2, 3)), "order f, i, g, o.*torch's order i, f, g, o"),
+    (backward_with(order=(0, 1, 3, 2)), "order i, f, o, g"),
+    (backward_with(to_old_cell="incoming"), "uses only the incoming d_cell"),
+    (backward_with(to_old_cell="unscaled"), "not multiplied by the forget gate"),
+    (backward_with(averaged=True), "averaged over the batch"),
+])
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_lstm_cell_backward_mistakes(student, message, kind):
+    with pytest.raises(AssertionError, match=message):
+        getattr(checks, f"lstm_cell_backward_{kind}")(student)
+
+
+def test_lstm_cell_backward_isolates_the_routes():
+    """The public check's first case has no d_cell (the last step): a dropped d_cell passes
+    it, and the second case, d_cell alone, names the mistake."""
+    with pytest.raises(AssertionError, match=r"with d_hidden = 0.*incoming d_cell is dropped"):
+        checks.lstm_cell_backward_public(backward_with(incoming=False))
+    with pytest.raises(AssertionError, match=r"with d_cell = 0, the last step.*never reaches"):
+        checks.lstm_cell_backward_public(backward_with(through_hidden="none"))
+
+
+def test_lstm_cell_backward_missing_key_and_transpose_are_explained():
+    with pytest.raises(AssertionError, match=r"no entry for \['cell_prev'\]"):
+        checks.lstm_cell_backward_public(backward_with(drop="cell_prev"))
+    with pytest.raises(AssertionError, match=r"gradient for W_x has shape \(4, 20\), the "
+                                             r"transpose"):
+        checks.lstm_cell_backward_public(backward_with(transpose="W_x"))
+    with pytest.raises(AssertionError, match="should return a dict"):
+        checks.lstm_cell_backward_public(lambda *args: list(reference.lstm_cell_backward(
+            *args).values()))
+
+
+def test_lstm_cell_backward_reference_is_central_differences_through_torch():
+    """The checks' expected answer, central differences through torch.nn.LSTMCell, agrees
+    with the book's backward to far below the checks' tolerance of 1e-6."""
+    case = checks._backward_case(np.random.default_rng(0), 6, 3, 4, forget_bias=1.0)
+    numerical = checks._numerical_cell_gradients(*case)
+    exact = reference.lstm_cell_backward(*case)
+    for key in checks.BACKWARD_KEYS:
+        np.testing.assert_allclose(numerical[key], exact[key], atol=1e-8, err_msg=key)

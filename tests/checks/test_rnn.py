@@ -357,3 +357,177 @@ def test_an_exercise_failing_only_because_of_the_students_earlier_function_says_
     assert namespace["rnn_cell_forward"] is broken_cell  # the notebook is left as it was
     with pytest.raises(AssertionError, match="one hidden state"):  # its own mistake first
         checks.rnn_forward_public(namespace["rnn_forward_last_only"])
+
+
+# --- char_rnn_training_step -----------------------------------------------------------
+
+import torch  # noqa: E402
+
+
+def _loss(model, inputs, targets, **kwargs):
+    logits, _ = model(inputs)
+    B, T, V = logits.shape
+    return torch.nn.functional.cross_entropy(logits.reshape(B * T, V), targets.reshape(B * T),
+                                             **kwargs)
+
+
+def step_no_zero_grad(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def step_no_clip(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_clip_after_step(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return loss.item()
+
+
+def step_clip_each(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    optimizer.zero_grad()
+    loss.backward()
+    for parameter in model.parameters():
+        torch.nn.utils.clip_grad_norm_(parameter, max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def step_no_step(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return loss.item()
+
+
+def step_zero_grad_late(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    loss.backward()
+    optimizer.zero_grad()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def _full_step(loss, model, optimizer, max_norm):
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def step_padding_as_symbol(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets.clamp(min=0))
+    return _full_step(loss, model, optimizer, max_norm)
+
+
+def step_padding_in_mean(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1, reduction="sum") / targets.numel()
+    return _full_step(loss, model, optimizer, max_norm)
+
+
+def step_inputs_as_targets(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, inputs, ignore_index=-1)
+    return _full_step(loss, model, optimizer, max_norm)
+
+
+def step_shifted_twice(model, optimizer, inputs, targets, max_norm):
+    logits, _ = model(inputs)
+    V = logits.shape[-1]
+    loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, V),
+                                             targets[:, 1:].reshape(-1), ignore_index=-1)
+    return _full_step(loss, model, optimizer, max_norm)
+
+
+def step_summed(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1, reduction="sum")
+    return _full_step(loss, model, optimizer, max_norm)
+
+
+def step_no_ignore_index(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets)  # -1 is out of range: cross_entropy raises
+    return _full_step(loss, model, optimizer, max_norm)
+
+
+def step_returns_tensor(model, optimizer, inputs, targets, max_norm):
+    loss = _loss(model, inputs, targets, ignore_index=-1)
+    _full_step(loss, model, optimizer, max_norm)
+    return loss
+
+
+def step_logits_not_unpacked(model, optimizer, inputs, targets, max_norm):
+    logits = model(inputs)
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, 7), targets.reshape(-1))
+
+
+STEP_MISTAKES = [
+    (step_no_zero_grad, r"call optimizer\.zero_grad\(\) before loss\.backward\(\)"),
+    (step_no_clip, "the gradient was not clipped"),
+    (step_clip_after_step, r"clipped after optimizer\.step\(\)"),
+    (step_clip_each, "clipped on its own"),
+    (step_no_step, "the parameters did not move"),
+    (step_zero_grad_late, "the parameters did not move"),
+    (step_padding_as_symbol, "the loss counts the padding"),
+    (step_padding_in_mean, "averaged over every position, padding included"),
+    (step_inputs_as_targets, "compares the logits with the inputs"),
+    (step_shifted_twice, "shifted once more"),
+    (step_summed, "is a sum over the positions"),
+    (step_no_ignore_index, "ignore_index=-1"),
+    (step_returns_tensor, r"returned a tensor.*loss\.item\(\)"),
+    (step_logits_not_unpacked, r"a pair, \(logits, state\)"),
+]
+
+
+@pytest.mark.parametrize("student, message", STEP_MISTAKES)
+def test_training_step_mistakes_are_named(student, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.char_rnn_training_step_public(student)
+
+
+@pytest.mark.parametrize("student, message", STEP_MISTAKES[:2] + STEP_MISTAKES[6:10])
+def test_training_step_mistakes_fail_the_hidden_check_too(student, message):
+    with pytest.raises(AssertionError):
+        checks.char_rnn_training_step_hidden(student)
+
+
+def test_training_step_with_a_new_optimizer_of_its_own_fails():
+    def own_optimizer(model, optimizer, inputs, targets, max_norm):
+        return _full_step(_loss(model, inputs, targets, ignore_index=-1), model,
+                          torch.optim.Adam(model.parameters()), max_norm)
+
+    with pytest.raises(AssertionError, match="parameters after the step"):
+        checks.char_rnn_training_step_public(own_optimizer)
+
+
+def test_training_step_check_is_independent_of_the_book_function():
+    """The expected step is computed from its own formulas: it equals what the book's
+    function does to a copy, for SGD and for Adam after a first step."""
+    import copy
+
+    from seqbook import models
+
+    for optimizer, warm in [("sgd", False), ("adam", True)]:
+        model, optim, inputs, targets = checks._step_case(
+            np.random.default_rng(5), 3, 6, 8, 4, optimizer=optimizer, warm=warm)
+        loss, after, left = checks._expected_step(model, optim, inputs, targets, 0.1)
+        twin, twin_optim = copy.deepcopy((model, optim))
+        assert models.char_rnn_training_step(twin, twin_optim, inputs, targets, 0.1) == \
+            pytest.approx(loss, rel=1e-12)
+        for mine, theirs, grad in zip(twin.parameters(), after, left):
+            assert torch.allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+            assert torch.allclose(mine.grad, grad, rtol=1e-10, atol=1e-12)

@@ -49,6 +49,18 @@ def vanishing_horizon(largest_singular_value, tolerance):
         return None
     return math.floor(math.log(tolerance) / math.log(largest_singular_value))  # one short
 ''', "one step too early"),
+        "char_rnn_training_step": ('''
+def char_rnn_training_step(model, optimizer, inputs, targets, max_norm):
+    import torch
+    logits, _ = model(inputs)
+    B, T, V = logits.shape
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(B * T, V), targets.reshape(B * T), ignore_index=-1)
+    loss.backward()  # no zero_grad: the earlier batch's gradients add up
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+''', "optimizer.zero_grad()"),
     },
     "02_lstm": {
         "lstm_cell_forward": ('''
@@ -71,6 +83,17 @@ def lstm_forward(xs, hidden0, cell0, W_x, W_h, b):
         cells_.append(cell)
     return np.stack(hiddens, axis=1), np.stack(cells_, axis=1)
 ''', "state is not carried"),
+        "lstm_cell_backward": ('''
+def lstm_cell_backward(d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b):
+    i, f, g, o = reference.lstm_gates(x, hidden_prev, W_x, W_h, b)
+    cell = f * cell_prev + i * g
+    d_cell = d_cell + d_hidden * o  # tanh's derivative left out of the route through h_t
+    d_pre = np.concatenate([d_cell * g * i * (1 - i), d_cell * cell_prev * f * (1 - f),
+                            d_cell * i * (1 - g**2), d_hidden * np.tanh(cell) * o * (1 - o)],
+                           axis=1)
+    return {"x": d_pre @ W_x, "hidden_prev": d_pre @ W_h, "cell_prev": d_cell * f,
+            "W_x": d_pre.T @ x, "W_h": d_pre.T @ hidden_prev, "b": d_pre.sum(axis=0)}
+''', "lacks tanh's derivative"),
         "peephole_lstm_cell_forward": ('''
 def peephole_lstm_cell_forward(x, hidden_prev, cell_prev, W_x, W_h, b, peep_i, peep_f, peep_o):
     i_pre, f_pre, g_pre, o_pre = np.split(x @ W_x.T + hidden_prev @ W_h.T + b, 4, axis=1)
@@ -191,6 +214,14 @@ def attention_decoder_step(prev_embedding, state_prev, keys, mask, params):
     readout = np.concatenate([state, context, prev_embedding], axis=1)
     return readout @ params["W_out"].T + params["b_out"], state, weights
 ''', "s_{t-1}"),
+    },
+    "04c_luong": {
+        "general_scores": ('''
+def general_scores(query, keys, W_a):
+    projected_keys = keys @ W_a.T
+    scores = np.einsum("bsd,bd->bs", projected_keys, query)
+    return scores / np.sqrt(query.shape[1])  # the Transformer's scaling
+''', "divided by sqrt"),
     },
 }
 

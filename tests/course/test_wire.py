@@ -113,3 +113,93 @@ def test_drain_throws_away_what_was_sent_before():
     link.drain(grader)
     with pytest.raises(link.LinkTimeout):
         link.receive(grader, 7, deadline=0.05 + time.monotonic())
+
+
+# --- torch objects: a model and its optimizer, grader -> student, state back -------------
+
+
+def _model_and_optimizer(kind="adam"):
+    from seqbook.models import CharModel
+
+    torch.manual_seed(0)
+    model = CharModel(5, 3).double()
+    for parameter in model.parameters():
+        parameter.grad = torch.ones_like(parameter)
+    optimizer = (torch.optim.Adam(model.parameters(), lr=0.01) if kind == "adam"
+                 else torch.optim.SGD(model.parameters(), lr=0.1))
+    optimizer.step()  # Adam's moments are not zero
+    return model, optimizer
+
+
+def student_roundtrip(value):
+    data, sent = wire.encode(value, handle_of=lambda function: 0)
+    back, rebuilt = wire.decode(data, make_callable=lambda handle: None)
+    return sent, back, rebuilt
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_a_model_and_its_optimizer_are_rebuilt_on_the_students_side(kind):
+    model, optimizer = _model_and_optimizer(kind)
+    sent, (model2, optimizer2), rebuilt = student_roundtrip([model, optimizer])
+    assert sent == [model, optimizer] and rebuilt == [model2, optimizer2]
+    assert type(model2) is type(model) and model2 is not model
+    for mine, theirs in zip(model.parameters(), model2.parameters()):
+        assert torch.equal(mine, theirs) and torch.equal(mine.grad, theirs.grad)
+        assert theirs.dtype == torch.float64
+    assert optimizer2.param_groups[0]["params"] == list(model2.parameters())
+    # one more step on each side does the same
+    optimizer.step()
+    optimizer2.step()
+    for mine, theirs in zip(model.parameters(), model2.parameters()):
+        assert torch.equal(mine, theirs)
+
+
+def test_what_a_call_did_to_a_model_comes_back_into_the_graders_objects():
+    model, optimizer = _model_and_optimizer()
+    _, (model2, optimizer2), _ = student_roundtrip([model, optimizer])
+    with torch.no_grad():
+        next(model2.parameters()).add_(1.0)
+    next(model2.parameters()).grad = None
+    optimizer2.step()
+    for old, new in [(model, model2), (optimizer, optimizer2)]:
+        data, _ = wire.encode(wire.object_state(new))  # plain data only
+        wire.load_object_state(old, wire.decode(data)[0])
+    assert next(model.parameters()).grad is None
+    for mine, theirs in zip(model.parameters(), model2.parameters()):
+        assert torch.equal(mine, theirs)
+    assert torch.equal(optimizer.state_dict()["state"][1]["exp_avg"],
+                       optimizer2.state_dict()["state"][1]["exp_avg"])
+
+
+def test_a_state_that_does_not_fit_is_refused_and_changes_nothing():
+    model, _ = _model_and_optimizer()
+    before = [p.detach().clone() for p in model.parameters()]
+    good = wire.object_state(model)
+    for bad in [{"state": {}, "grads": {}}, {"state": dict(good["state"], extra=torch.ones(1)),
+                                            "grads": {}},
+                {"state": {k: v[..., :1] for k, v in good["state"].items()}, "grads": {}},
+                {"state": {k: v.float() for k, v in good["state"].items()}, "grads": {}},
+                "junk"]:
+        with pytest.raises(ValueError):
+            wire.load_object_state(model, bad)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_torch_objects_go_one_way_only():
+    model, optimizer = _model_and_optimizer()
+    with pytest.raises(wire.NotPlainData, match="CharModel object"):
+        wire.encode(model)  # the student's side cannot send one
+    with pytest.raises(wire.NotPlainData, match="not those of a module sent before"):
+        wire.encode([optimizer], handle_of=lambda function: 0)
+    data, _ = wire.encode([model], handle_of=lambda function: 0)
+    with pytest.raises(wire.WireError):
+        wire.decode(data)  # the grader never rebuilds one
+
+
+def test_a_class_that_may_not_cross_is_never_built():
+    model, _ = _model_and_optimizer()
+    data, _ = wire.encode([model], handle_of=lambda function: 0)
+    name = b"seqbook.models.language.CharModel"
+    forged = data.replace(name, b"subprocess.Popen" + b" " * (len(name) - 16))
+    with pytest.raises(wire.WireError):
+        wire.decode(forged, make_callable=lambda handle: None)

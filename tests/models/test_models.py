@@ -331,3 +331,78 @@ def test_mean_gates_by_symbol_averages_each_symbols_steps():
     np.testing.assert_allclose(means["input_gate"][:, 0], [0.5, 0.4, 0.8])
     np.testing.assert_allclose(means["forget_gate"][:, 1], [0.5, 0.6, 0.2])
     assert means["input_gate"].shape == (3, 2)
+
+
+# --- the training step, temperature ---------------------------------------------------
+
+
+def test_char_rnn_training_step_is_one_step_of_fit(pairs, vocab):
+    """train_char_model calls char_rnn_training_step: the same losses and weights as fit's
+    own step (zero_grad, backward, clip, step) on the same batches."""
+    inputs, targets = pairs
+    results = []
+    for use_step in [True, False]:
+        torch.manual_seed(0)
+        model = models.CharModel(len(vocab), 8)
+        generator = np.random.default_rng(0)
+        x, y = torch.as_tensor(inputs), torch.as_tensor(targets)
+
+        def draw():
+            rows = torch.as_tensor(generator.integers(0, len(x), size=16))
+            return x[rows], y[rows]
+
+        if use_step:
+            losses = models.train_char_model(model, inputs, targets, steps=5, batch_size=16)
+        else:
+            def batch_loss(step):
+                batch_x, batch_y = draw()
+                return models.masked_cross_entropy(model(batch_x)[0], batch_y)
+            losses = models.fit(model, batch_loss, 5)["losses"]
+        results.append((losses, [p.detach().clone() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+
+
+def test_char_rnn_training_step_returns_a_float_and_moves_the_weights(pairs, vocab):
+    inputs, targets = (torch.as_tensor(a[:8]) for a in pairs)
+    torch.manual_seed(0)
+    model = models.CharModel(len(vocab), 8)
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = models.char_rnn_training_step(model, optimizer, inputs, targets, max_norm=1e-3)
+    assert type(loss) is float
+    assert loss == pytest.approx(models.masked_cross_entropy(model(inputs)[0], targets).item(),
+                                 abs=0.01)
+    # clipped to 1e-3: SGD moved the weights by lr * 1e-3 in norm, all of them together
+    moved = torch.sqrt(sum(((p - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
+    assert moved.item() == pytest.approx(0.1 * 1e-3, rel=1e-3)
+
+
+def test_temperature_softmax_sharpens_and_flattens():
+    logits = torch.tensor([2.0, 1.0, 0.0, -1.0])
+    at_one = models.temperature_softmax(logits, 1.0)
+    torch.testing.assert_close(at_one, torch.softmax(logits, 0))
+    cold, hot = models.temperature_softmax(logits, 0.1), models.temperature_softmax(logits, 100.0)
+    assert cold[0] > 0.99 and torch.allclose(hot, torch.full((4,), 0.25), atol=0.01)
+    entropies = [models.entropy(models.temperature_softmax(logits, t).numpy())
+                 for t in [0.25, 0.5, 1, 2, 4]]
+    assert entropies == sorted(entropies) and entropies[-1] < math.log(4)
+    assert torch.equal(torch.argsort(cold), torch.argsort(hot))  # the order is kept
+    with pytest.raises(ValueError, match="positive"):
+        models.temperature_softmax(logits, 0.0)
+
+
+def test_entropy_in_nats():
+    assert models.entropy(np.full(27, 1 / 27)) == pytest.approx(math.log(27))
+    assert models.entropy([1.0, 0.0, 0.0]) == 0.0
+    assert models.entropy([0.5, 0.5]) == pytest.approx(math.log(2))
+
+
+def test_next_character_distribution_is_the_models_last_softmax(vocab):
+    torch.manual_seed(0)
+    model = models.CharModel(len(vocab), 8)
+    p = models.next_character_distribution(model, vocab, "ma", temperature=0.5)
+    ids = torch.tensor([[vocab.index[tasks.END]] + vocab.encode("ma")])
+    expected = torch.softmax(model(ids)[0][0, -1] / 0.5, 0).detach().double().numpy()
+    assert p.shape == (len(vocab),) and p.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(p, expected, rtol=1e-6)

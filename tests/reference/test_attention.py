@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from seqbook import reference
-from seqbook.checks.torch_attention import torch_attention, torch_decoder_step, torch_masked_softmax
+from seqbook.checks.torch_attention import (
+    torch_attention,
+    torch_decoder_step,
+    torch_luong_attention,
+    torch_masked_softmax,
+)
 from seqbook.tasks import length_mask
 
 
@@ -279,30 +284,6 @@ def test_scaled_dot_product_is_dot_product_over_sqrt_d():
 # ---------------------------------------------------------------------------------------
 
 
-def torch_luong(query, keys, mask, W_a=None):
-    """Luong's attention from torch's own pieces, independently of the numpy code: an
-    ``nn.Linear(Hk, Hd, bias=False)`` holding W_a projects the keys (general; none for
-    dot), ``torch.bmm`` scores them, ``masked_fill`` and ``torch.softmax`` weigh them, and
-    ``scaled_dot_product_attention`` with ``scale=1`` forms the context.
-
-    Returns ``(context, weights, scores)``, numpy arrays (B, Hk), (B, S), (B, S).
-    """
-    query, keys = torch.as_tensor(query), torch.as_tensor(keys)
-    real = torch.as_tensor(np.asarray(mask, dtype=bool))
-    projected = keys
-    with torch.no_grad():
-        if W_a is not None:
-            layer = torch.nn.Linear(W_a.shape[1], W_a.shape[0], bias=False,
-                                    dtype=torch.float64)
-            layer.weight.copy_(torch.as_tensor(W_a))
-            projected = layer(keys)  # (B, S, Hd)
-        scores = torch.bmm(projected, query[:, :, None]).squeeze(2)  # (B, S)
-        weights = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=1)
-        context = torch.nn.functional.scaled_dot_product_attention(
-            query[:, None, :], projected, keys, attn_mask=real[:, None, :], scale=1.0)
-    return context[:, 0].numpy(), weights.numpy(), scores.numpy()
-
-
 def luong_case(seed, lengths, Hd, Hk):
     rng = np.random.default_rng(seed)
     mask = lengths_mask(lengths)
@@ -319,7 +300,7 @@ LUONG_CASES = [([5, 3, 1], 4, 6), ([2], 3, 3), ([6, 6, 6, 6], 8, 10), ([1, 9, 4]
 @pytest.mark.parametrize("lengths, Hd, Hk", LUONG_CASES)
 def test_general_attention_matches_torch(lengths, Hd, Hk):
     query, keys, mask, W_a = luong_case(50, lengths, Hd, Hk)
-    context, weights, scores = torch_luong(query, keys, mask, W_a)
+    context, weights, scores = torch_luong_attention(query, keys, mask, W_a)
     np.testing.assert_allclose(reference.general_scores(query, keys, W_a), scores,
                                rtol=0, atol=1e-10)
     my_context, my_weights = reference.general_attention(query, keys, mask, W_a)
@@ -333,7 +314,7 @@ def test_general_attention_matches_torch(lengths, Hd, Hk):
                                         ([1, 9, 4], 2)])
 def test_dot_product_attention_matches_torch(lengths, d):
     query, keys, mask, _ = luong_case(51, lengths, d, d)
-    context, weights, scores = torch_luong(query, keys, mask)
+    context, weights, scores = torch_luong_attention(query, keys, mask)
     np.testing.assert_allclose(reference.dot_product_scores(query, keys), scores,
                                rtol=0, atol=1e-10)
     my_context, my_weights = reference.dot_product_attention(query, keys, mask)
@@ -378,7 +359,7 @@ def mutated_scaled(query, keys, W_a):
 @pytest.mark.parametrize("wrong", [mutated_transposed, mutated_scaled])
 def test_a_mutated_general_score_is_seen(wrong):
     query, keys, mask, W_a = luong_case(54, [5, 3, 1], 4, 4)  # square W_a: W_a.T fits too
-    _, weights, scores = torch_luong(query, keys, mask, W_a)
+    _, weights, scores = torch_luong_attention(query, keys, mask, W_a)
     mutated = wrong(query, keys, W_a)
     assert mutated.shape == scores.shape
     assert not np.allclose(mutated, scores, rtol=0, atol=1e-10)
@@ -388,7 +369,7 @@ def test_a_mutated_general_score_is_seen(wrong):
 
 def test_attention_without_its_mask_is_seen():
     query, keys, mask, W_a = luong_case(55, [5, 3, 1], 4, 6)
-    context, _, _ = torch_luong(query, keys, mask, W_a)
+    context, _, _ = torch_luong_attention(query, keys, mask, W_a)
     unmasked, _ = reference.general_attention(query, keys, np.ones_like(mask), W_a)
     assert not np.allclose(unmasked, context, rtol=0, atol=1e-10)
 

@@ -267,3 +267,27 @@ def test_deep_weights_from_torch_rejects_a_relu_rnn():
 def test_deep_weights_from_torch_rejects_lstm_projections():
     with pytest.raises(ValueError, match="proj_size=2"):
         reference.deep_weights_from_torch(torch_layer(torch.nn.LSTM, 3, 4, proj_size=2))
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("weight_ih_l0", dict(layer=1, direction="forward", book="W_xh", reads="the input x_t")),
+    ("weight_hh_l0_reverse", dict(layer=1, direction="backward", book="W_hh",
+                                  reads="its own h_{t+1}")),
+    ("weight_ih_l1_reverse", dict(layer=2, direction="backward", book="W_xh",
+                                  reads="layer 1's output at t")),
+    ("weight_hh_l1", dict(layer=2, direction="forward", book="W_hh", reads="its own h_{t-1}")),
+    ("bias_ih_l1", dict(layer=2, direction="forward", book="b_h")),
+])
+def test_torch_parameter_meaning(name, expected):
+    meaning = reference.torch_parameter_meaning(name)
+    assert {key: meaning[key] for key in expected} == expected
+
+
+def test_torch_parameter_meaning_covers_every_parameter_of_a_deep_rnn():
+    rnn = torch.nn.RNN(3, 4, num_layers=3, bidirectional=True)
+    meanings = [reference.torch_parameter_meaning(name) for name, _ in rnn.named_parameters()]
+    assert len(meanings) == 3 * 2 * 4
+    assert {(m["layer"], m["direction"]) for m in meanings} == {
+        (layer, direction) for layer in (1, 2, 3) for direction in ("forward", "backward")}
+    with pytest.raises(ValueError, match="not a torch recurrent parameter name"):
+        reference.torch_parameter_meaning("weight_ih")

@@ -77,6 +77,69 @@ def test_lstm_forward_trace_agrees_with_lstm_forward(rng):
     assert trace["forget_gate"].min() > 0 and trace["forget_gate"].max() < 1
 
 
+def autograd_cell_gradients(d_hidden, d_cell, x, hidden_prev, cell_prev, lstm_cell):
+    """Gradients of sum(d_hidden * h_t) + sum(d_cell * c_t) through a torch.nn.LSTMCell."""
+    inputs = {name: torch.tensor(value, requires_grad=True) for name, value in
+              dict(x=x, hidden_prev=hidden_prev, cell_prev=cell_prev).items()}
+    lstm_cell.zero_grad()
+    hidden, cell = lstm_cell(inputs["x"], (inputs["hidden_prev"], inputs["cell_prev"]))
+    ((hidden * torch.tensor(d_hidden)).sum() + (cell * torch.tensor(d_cell)).sum()).backward()
+    grads = {name: tensor.grad.numpy() for name, tensor in inputs.items()}
+    grads.update(W_x=lstm_cell.weight_ih.grad.numpy(), W_h=lstm_cell.weight_hh.grad.numpy(),
+                 b=lstm_cell.bias_ih.grad.numpy())
+    np.testing.assert_array_equal(lstm_cell.bias_ih.grad, lstm_cell.bias_hh.grad)
+    return grads
+
+
+@pytest.mark.parametrize("batch, input_size, hidden_size", [(3, 4, 5), (1, 1, 1), (6, 2, 7)])
+@pytest.mark.parametrize("routes", ["both", "hidden only", "cell only"])
+def test_lstm_cell_backward_matches_autograd_of_torch_lstm_cell(rng, batch, input_size,
+                                                                 hidden_size, routes):
+    torch.manual_seed(5)
+    lstm_cell = torch.nn.LSTMCell(input_size, hidden_size, dtype=torch.float64)
+    weights = reference.lstm_weights_from_torch(lstm_cell)
+    x = rng.standard_normal((batch, input_size))
+    hidden_prev, cell_prev, d_hidden, d_cell = rng.uniform(-2, 2, size=(4, batch, hidden_size))
+    if routes == "hidden only":
+        d_cell = np.zeros_like(d_cell)  # the last step: nothing arrives along the belt
+    if routes == "cell only":
+        d_hidden = np.zeros_like(d_hidden)
+    grads = reference.lstm_cell_backward(d_hidden, d_cell, x, hidden_prev, cell_prev,
+                                         **weights)
+    expected = autograd_cell_gradients(d_hidden, d_cell, x, hidden_prev, cell_prev, lstm_cell)
+    assert set(grads) == set(expected)
+    for name, gradient in grads.items():
+        assert gradient.shape == expected[name].shape, name
+        np.testing.assert_allclose(gradient, expected[name], atol=1e-12, err_msg=name)
+
+
+def test_lstm_cell_backward_matches_central_differences(rng):
+    weights = reference.random_lstm_weights(D, H, rng, forget_bias=1.0)
+    x = rng.standard_normal((B, D))
+    hidden_prev, cell_prev, d_hidden, d_cell = rng.uniform(-1, 1, size=(4, B, H))
+    arrays = dict(x=x, hidden_prev=hidden_prev, cell_prev=cell_prev, **weights)
+    grads = reference.lstm_cell_backward(d_hidden, d_cell, **arrays)
+
+    def loss():
+        hidden, cell = reference.lstm_cell_forward(**arrays)
+        return float((hidden * d_hidden).sum() + (cell * d_cell).sum())
+
+    for name, array in arrays.items():
+        numerical = reference.numerical_gradient(loss, array)
+        assert reference.relative_error(grads[name], numerical) < 1e-7, name
+
+
+def test_lstm_cell_backward_along_the_belt_is_the_forget_gate(rng):
+    """Equation (2.7): with no gradient at h_t, c_{t-1} receives d_cell * f_t."""
+    weights = reference.random_lstm_weights(D, H, rng)
+    x = rng.standard_normal((B, D))
+    hidden_prev, cell_prev, d_cell = rng.uniform(-1, 1, size=(3, B, H))
+    grads = reference.lstm_cell_backward(np.zeros((B, H)), d_cell, x, hidden_prev, cell_prev,
+                                         **weights)
+    forget_gate = reference.lstm_gates(x, hidden_prev, **weights)[1]
+    np.testing.assert_allclose(grads["cell_prev"], d_cell * forget_gate, rtol=1e-15)
+
+
 def test_peephole_cell_with_zero_peepholes_is_the_plain_cell(rng):
     weights = reference.random_lstm_weights(D, H, rng)
     x = rng.standard_normal((B, D))
@@ -89,7 +152,7 @@ def test_peephole_cell_with_zero_peepholes_is_the_plain_cell(rng):
 
 
 def test_peephole_cell_matches_the_equations_written_in_torch(rng):
-    """Equations (2.8) to (2.10) written again in torch, term by term: an independent check."""
+    """Equations (2.13) to (2.15) written again in torch, term by term: an independent check."""
     weights = reference.random_lstm_weights(D, H, rng)
     x = rng.standard_normal((B, D))
     hidden_prev, cell_prev = rng.uniform(-1, 1, size=(2, B, H))

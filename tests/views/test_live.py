@@ -63,6 +63,19 @@ def date_models(kind):
     return model, source_vocab, target_vocab, examples
 
 
+def name_vocab():
+    from seqbook import tasks
+
+    return tasks.Vocabulary(tasks.first_names(), reserved=[tasks.END])
+
+
+def small_name_model():
+    """An untrained, seeded name model of Lab 1's size (64 hidden units), so the browser
+    runs as many operations per redraw as it does in the lab."""
+    torch.manual_seed(0)
+    return models.CharModel(len(name_vocab()), 64, cell="rnn")
+
+
 def alignment(kind, **options):
     from seqbook.tasks import dates
 
@@ -90,6 +103,8 @@ LIVE = {
     "parameters": lambda: explorers.parameter_explorer(input_size=10, hidden_size=32),
     "sentiment": lambda: explorers.sentiment_explorer(*small_review_models(),
                                                       sentence="the plot was not bad"),
+    "temperature": lambda: explorers.temperature_explorer(small_name_model(), name_vocab(),
+                                                          prefix="ma", temperature=1.0),
     "alignment": lambda: alignment("attention"),
     "alignment_plain": lambda: alignment("plain"),
 }
