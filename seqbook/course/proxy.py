@@ -227,7 +227,11 @@ class StudentException(Exception):
 
 
 class RemoteFunction:
-    """What the checks call in place of the student's function."""
+    """What the checks call in place of the student's function. A check hands it a torch
+    model and optimizer as recipes (``seqbook.checks.modules``): the student's process
+    builds them."""
+
+    builds_recipes = True
 
     def __init__(self, process, name):
         self.process, self.__name__ = process, name

@@ -22,6 +22,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from seqbook.models.training import fit
+from seqbook.reference.attention import beam_search
 from seqbook.tasks.vocabulary import EOS, PAD, SOS, UNK, length_mask
 
 
@@ -349,16 +350,52 @@ def teacher_inputs(tgt_ids):
 
 
 def sequence_loss(model, src_ids, src_lengths, tgt_ids, tgt_lengths):
-    """Mean cross-entropy per target token (EOS included, padding excluded)."""
-    src_ids, tgt_ids = trim(src_ids, src_lengths), trim(tgt_ids, tgt_lengths)
-    logits, _ = model(src_ids, src_lengths, teacher_inputs(tgt_ids))  # (B, T, V)
+    """The teacher-forced, padding-masked loss of a batch: the mean cross-entropy over the
+    real target tokens (EOS included, padding left out), every token counting once.
+
+    The decoder reads SOS and the target shifted right by one (:func:`teacher_inputs`),
+    so at step t it sees the true y_{t-1} and is scored on y_t.
+
+    Shapes: src_ids (B, S), src_lengths (B,), tgt_ids (B, T), tgt_lengths (B,) -> a scalar
+    tensor, differentiable in the model's parameters.
+    """
+    sos = torch.full((tgt_ids.shape[0], 1), SOS, dtype=tgt_ids.dtype)  # (B, 1)
+    tgt_in = torch.cat([sos, tgt_ids[:, :-1]], dim=1)  # (B, T): SOS, y_1, ..., y_{T-1}
+    logits, _ = model(src_ids, src_lengths, tgt_in)  # (B, T, V)
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                        tgt_ids.reshape(-1), ignore_index=PAD)
 
 
+def seq2seq_training_step(model, optimizer, batch, max_norm):
+    """One update: the batch's :func:`sequence_loss`, fresh gradients, backward, the
+    gradient clipped to norm ``max_norm`` (Pascanu et al.), the optimizer's step.
+
+    Args:
+        batch: ``(src_ids, src_lengths, tgt_ids, tgt_lengths)``.
+
+    Returns:
+        The loss before the update, a Python float.
+    """
+    loss = sequence_loss(model, *batch)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def random_batch(data, generator, batch_size):
+    """``batch_size`` rows drawn with replacement from ``data``, each tensor's all-padding
+    columns dropped (:func:`trim`)."""
+    rows = torch.as_tensor(generator.integers(0, len(data[0]), size=batch_size))
+    src_ids, src_lengths, tgt_ids, tgt_lengths = (tensor[rows] for tensor in data)
+    return trim(src_ids, src_lengths), src_lengths, trim(tgt_ids, tgt_lengths), tgt_lengths
+
+
 def train_seq2seq(model, data, steps, batch_size=64, lr=3e-3, seed=0, clip=1.0,
                   record_every=None, test=None, progress=None):
-    """Train with Adam on random mini-batches, teacher forcing, clipped gradients.
+    """Train with Adam on random mini-batches, teacher forcing, clipped gradients: each
+    update is one :func:`seq2seq_training_step`.
 
     The batches depend only on ``seed`` and the data, so every model trained with the
     same seed sees the same batches in the same order.
@@ -374,16 +411,16 @@ def train_seq2seq(model, data, steps, batch_size=64, lr=3e-3, seed=0, clip=1.0,
     """
     generator = np.random.default_rng(seed)
 
-    def batch_loss(step):
-        rows = torch.as_tensor(generator.integers(0, len(data[0]), size=batch_size))
-        return sequence_loss(model, *(tensor[rows] for tensor in data))
+    def update(step, optimizer):
+        return seq2seq_training_step(model, optimizer, random_batch(data, generator, batch_size),
+                                     clip)
 
     def exact_match():
         return evaluate_seq2seq(model, test)["exact_match"]
 
-    history = fit(model, batch_loss, steps, lr=lr, clip=clip,
+    history = fit(model, None, steps, lr=lr, clip=clip,
                   evaluate=exact_match if record_every else None, evaluate_every=record_every,
-                  progress=progress)
+                  progress=progress, update=update)
     return {"losses": history["losses"], "steps": history["steps"],
             "exact_match": history["evaluations"], "seconds": history["seconds"]}
 
@@ -437,6 +474,31 @@ def evaluate_seq2seq(model, data, batch_size=1000, edges=None):
                       / max(result["target_tokens"][inside].sum(), 1)),
             ))
     return result
+
+
+@torch.no_grad()
+def beam_decode(model, src_ids, src_lengths, beam_size, max_length, alpha=0.0):
+    """Beam-search every source of a batch, one source at a time, with the model's
+    numpy-facing decoder (:meth:`Seq2Seq.decoder_for`) and
+    :func:`seqbook.reference.beam_search`.
+
+    Returns:
+        A list of B int arrays: each output's tokens, with its EOS if it produced one.
+    """
+    model.eval()
+    outputs = []
+    for b in range(len(src_ids)):
+        length = int(src_lengths[b])
+        step, state0 = model.decoder_for(src_ids[b:b + 1, :length], src_lengths[b:b + 1])
+        outputs.append(beam_search(step, state0, SOS, EOS, beam_size, max_length, alpha))
+    return outputs
+
+
+def exact_matches(outputs, tgt_ids, tgt_lengths):
+    """Bool array (B,): output b, a token array, is target b up to and including EOS."""
+    return np.array([len(output) == int(length)
+                     and np.array_equal(output, target[:int(length)].numpy())
+                     for output, target, length in zip(outputs, tgt_ids, tgt_lengths)])
 
 
 def translate(model, source_vocab, target_vocab, source, max_length=None):

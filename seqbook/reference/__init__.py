@@ -10,8 +10,8 @@ available here, so a lab reads ``reference.rnn_forward(...)``:
 - ``lstm``: the LSTM, its gates, its backward step and the peephole variant (Chapter 2);
 - ``gru``: the GRU with both reset placements, and the three cells' parameter counts
   (Chapter 3);
-- ``attention``: Bahdanau's additive attention, Luong's dot and general scores and
-  greedy decoding (Chapter 4);
+- ``attention``: Bahdanau's additive attention, Luong's dot and general scores,
+  greedy decoding and beam search (Chapter 4);
 - ``activations``: the sigmoid the gated cells share.
 
 This layer imports numpy only: no torch, no plotting, nothing of the layers above it.
@@ -24,6 +24,7 @@ from seqbook.reference.attention import (
     additive_scores,
     attend,
     attention_decoder_step,
+    beam_search,
     dot_product_attention,
     dot_product_scores,
     general_attention,

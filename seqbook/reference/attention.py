@@ -174,6 +174,61 @@ def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
     return np.stack(produced, axis=1)  # (B, L)
 
 
+def beam_search(decoder_step, state, sos_id, eos_id, beam_size, max_length, alpha=0.0):
+    """Beam search for one source: keep the ``beam_size`` most likely partial outputs.
+
+    Every step extends each live hypothesis by each of its ``beam_size`` most likely next
+    tokens, scores a candidate by its summed log-probability log p(y_1..y_t | x), and keeps
+    the ``beam_size`` best candidates of all. A kept candidate that ends in EOS is finished:
+    it leaves the beam (which shrinks by one) and is never extended. The search stops when
+    the beam is empty or after ``max_length`` steps. The answer is the finished hypothesis
+    with the best log-probability divided by Wu et al.'s (2016) length penalty
+    ((5 + |Y|) / 6) ** alpha, |Y| its number of tokens (EOS included); alpha = 0 compares
+    raw log-probabilities, which favour short outputs. If none finished, the live
+    hypotheses compete instead. Ties go to the earlier (then the lower) token.
+
+    Args:
+        decoder_step: ``decoder_step(tokens, state) -> (logits, new_state)`` as for
+            :func:`greedy_decode`, called here with one token at a time: tokens (1,),
+            logits (1, V).
+        state: the decoder's initial state for the one source, (1, ...).
+        sos_id, eos_id: the start and end token ids.
+        beam_size: the number of hypotheses kept, at least 1 (1 is greedy decoding).
+        max_length: the most tokens produced, at least 1.
+        alpha: the length penalty's exponent, 0 or more.
+
+    Returns:
+        An int array (L,): the best output's tokens, without SOS, with its EOS.
+    """
+    beam = [(0.0, [], state)]  # live hypotheses: (log-probability, tokens, decoder state)
+    finished = []  # (log-probability, tokens) of the hypotheses that produced EOS
+    for _ in range(max_length):
+        candidates = []
+        for log_prob, tokens, hypothesis_state in beam:
+            previous = tokens[-1] if tokens else sos_id
+            logits, new_state = decoder_step(np.array([previous]), hypothesis_state)
+            scores = np.asarray(logits, dtype=np.float64)[0]  # (V,)
+            shifted = scores - scores.max()
+            log_probs = shifted - np.log(np.exp(shifted).sum())  # log-softmax, (V,)
+            for token in np.argsort(-log_probs, kind="stable")[:beam_size]:
+                candidates.append((log_prob + log_probs[token], tokens + [int(token)],
+                                   new_state))
+        candidates.sort(key=lambda candidate: -candidate[0])  # stable: ties keep order
+        beam = []
+        for log_prob, tokens, new_state in candidates[:beam_size]:
+            if tokens[-1] == eos_id:
+                finished.append((log_prob, tokens))
+            else:
+                beam.append((log_prob, tokens, new_state))
+        if not beam:
+            break
+    if not finished:  # nothing reached EOS within max_length: the live ones compete
+        finished = [(log_prob, tokens) for log_prob, tokens, _ in beam]
+    best = max(finished, key=lambda hypothesis:
+               hypothesis[0] / ((5 + len(hypothesis[1])) / 6) ** alpha)
+    return np.array(best[1], dtype=np.int64)
+
+
 def dot_product_scores(query, keys):
     """Luong's dot scores e_j = s . h_j: query (B, d), keys (B, S, d) -> (B, S).
 

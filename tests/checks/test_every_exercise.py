@@ -47,7 +47,7 @@ def not_written(*args, **kwargs):
 
 
 def test_every_exercise_is_found():
-    assert len(EXERCISES) == 20, EXERCISES
+    assert len(EXERCISES) == 23, EXERCISES
 
 
 def test_failures_are_assertion_errors():

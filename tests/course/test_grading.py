@@ -139,6 +139,55 @@ def greedy_decode(decoder_step, state, sos_id, eos_id, max_length, pad_id=0):
         produced.append(tokens)
     return np.stack(produced, axis=1)
 ''', "EOS"),
+        "sequence_loss": ('''
+import torch
+from torch import nn
+
+
+def sequence_loss(model, src_ids, src_lengths, tgt_ids, tgt_lengths):
+    logits, _ = model(src_ids, src_lengths, tgt_ids)  # the decoder reads the answer
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                       tgt_ids.reshape(-1), ignore_index=0)
+''', "not shifted"),
+        "seq2seq_training_step": ('''
+from torch import nn
+
+
+def seq2seq_training_step(model, optimizer, batch, max_norm):
+    loss = sequence_loss(model, *batch)
+    loss.backward()  # no zero_grad: the old gradients add up
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+''', "zero_grad"),
+        "beam_search": ('''
+import numpy as np
+
+
+def beam_search(decoder_step, state, sos_id, eos_id, beam_size, max_length, alpha=0.0):
+    beam, finished = [(0.0, [], state)], []
+    for _ in range(max_length):
+        candidates = []
+        for score, tokens, hypothesis_state in beam:
+            logits, new_state = decoder_step(np.array([tokens[-1] if tokens else sos_id]),
+                                             hypothesis_state)
+            probs = np.exp(logits[0] - logits[0].max())
+            probs = probs / probs.sum()
+            for token in np.argsort(-probs, kind="stable")[:beam_size]:
+                candidates.append((score + probs[token], tokens + [int(token)], new_state))
+        candidates.sort(key=lambda candidate: -candidate[0])
+        beam = []
+        for score, tokens, new_state in candidates[:beam_size]:
+            if tokens[-1] == eos_id:
+                finished.append((score, tokens))
+            else:
+                beam.append((score, tokens, new_state))
+        if not beam:
+            break
+    finished = finished or [(score, tokens) for score, tokens, _ in beam]
+    best = max(finished, key=lambda item: item[0] / ((5 + len(item[1])) / 6) ** alpha)
+    return np.array(best[1])
+''', "LOG-probabilities"),
     },
     "04b_attention": {
         "masked_softmax": ('''

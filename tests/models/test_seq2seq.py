@@ -246,3 +246,119 @@ def test_the_papers_zero_v_starts_uniform_and_learns_more_slowly_in_a_short_run(
         seq2seq.train_seq2seq(model, train_data, steps=100, batch_size=64, lr=3e-3, seed=0)
         exact[zero_v] = seq2seq.evaluate_seq2seq(model, test_data)["exact_match"]
     assert exact[False] > exact[True] + 0.05, exact
+
+
+# ---------------------------------------------------------------------------------------
+# Lab 4a's PyTorch exercises: the loss, the training step, beam decoding
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["plain", "attention"])
+def test_sequence_loss_is_the_masked_mean_over_real_tokens(kind):
+    """Against a loop over the sentences: -log p of each real token (EOS in, padding out)
+    with the decoder fed the teacher-forced inputs, summed and divided by the count."""
+    model = make(kind, seed=3)
+    data = reversal(6, seed=4)
+    loss = seq2seq.sequence_loss(model, *data)
+    assert loss.requires_grad and loss.shape == ()
+    logits, _ = model(data[0], data[1], seq2seq.teacher_inputs(data[2]))
+    log_probs = torch.log_softmax(logits.double(), dim=-1)
+    total, count = 0.0, 0
+    for b in range(len(data[0])):
+        for t in range(int(data[3][b])):
+            total -= log_probs[b, t, data[2][b, t]].item()
+            count += 1
+    assert count == int(data[3].sum())
+    assert abs(float(loss) - total / count) < 1e-5
+
+
+def test_sequence_loss_ignores_extra_padding_columns():
+    model = make("attention", seed=5)
+    src, src_lengths, tgt, tgt_lengths = reversal(4, seed=6)
+    wider_src = torch.cat([src, torch.zeros(4, 3, dtype=torch.long)], dim=1)
+    wider_tgt = torch.cat([tgt, torch.zeros(4, 2, dtype=torch.long)], dim=1)
+    torch.testing.assert_close(seq2seq.sequence_loss(model, src, src_lengths, tgt, tgt_lengths),
+                               seq2seq.sequence_loss(model, wider_src, src_lengths, wider_tgt,
+                                                     tgt_lengths))
+
+
+def test_training_step_is_loss_reset_backward_clip_step():
+    """Against the four moves by hand on a copy: the same loss and parameters."""
+    data = reversal(8, seed=7)
+    model, twin = make("plain", seed=8), make("plain", seed=8)
+    for parameter in model.parameters():  # stale gradients, which the step must reset
+        parameter.grad = torch.ones_like(parameter)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss = seq2seq.seq2seq_training_step(model, optimizer, data, max_norm=0.1)
+    assert isinstance(loss, float)
+    expected = seq2seq.sequence_loss(twin, *data)
+    expected.backward()
+    norm = torch.sqrt(sum((p.grad ** 2).sum() for p in twin.parameters()))
+    assert norm > 0.1  # the case clips
+    with torch.no_grad():
+        for parameter in twin.parameters():
+            parameter -= 0.5 * parameter.grad * 0.1 / (norm + 1e-6)
+    assert loss == pytest.approx(float(expected), abs=1e-6)
+    for got, want in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+
+
+def test_train_seq2seq_takes_every_step_with_the_training_step(monkeypatch):
+    """One source: train_seq2seq's updates are seq2seq_training_step's."""
+    calls = []
+    book = seq2seq.seq2seq_training_step
+
+    def counted(model, optimizer, batch, max_norm):
+        calls.append((tuple(batch[0].shape), max_norm))
+        return book(model, optimizer, batch, max_norm)
+
+    monkeypatch.setattr(seq2seq, "seq2seq_training_step", counted)
+    data = reversal(40, seed=9)
+    history = seq2seq.train_seq2seq(make("plain"), data, steps=6, batch_size=8, clip=0.7)
+    assert len(calls) == 6 and len(history["losses"]) == 6
+    assert all(max_norm == 0.7 for _, max_norm in calls)
+
+
+def test_random_batch_drops_all_padding_columns():
+    data = reversal(30, seed=10, min_length=2, max_length=6)
+    wide = tuple(torch.cat([tensor, torch.zeros(30, 4, dtype=torch.long)], 1)
+                 if tensor.dim() == 2 else tensor for tensor in data)
+    src, src_lengths, tgt, tgt_lengths = seq2seq.random_batch(wide, np.random.default_rng(0), 5)
+    assert src.shape[1] == int(src_lengths.max()) and tgt.shape[1] == int(tgt_lengths.max())
+
+
+@pytest.mark.parametrize("kind", ["plain", "attention"])
+def test_beam_decode_of_one_is_greedy(kind):
+    model = make(kind, seed=11)
+    src, lengths = padded(SOURCES)
+    tokens, _ = model.greedy(src, lengths, max_length=7)
+    outputs = seq2seq.beam_decode(model, src, lengths, beam_size=1, max_length=7)
+    for output, row in zip(outputs, tokens):
+        np.testing.assert_array_equal(output, row[:len(output)].numpy())
+        assert (row[len(output):] == PAD).all()
+
+
+def test_a_beam_scores_at_least_as_well_as_greedy_under_the_model():
+    """Beam 4 finds an output at least as likely as greedy decoding's, for each source."""
+    model = make("attention", seed=12)
+    src, lengths = padded(SOURCES)
+    greedy = seq2seq.beam_decode(model, src, lengths, beam_size=1, max_length=8)
+    beam = seq2seq.beam_decode(model, src, lengths, beam_size=4, max_length=8)
+
+    def log_prob(b, output):
+        tgt = torch.tensor([output.tolist()])
+        logits, _ = model(src[b:b + 1, :int(lengths[b])], lengths[b:b + 1],
+                          seq2seq.teacher_inputs(tgt))
+        return float(torch.log_softmax(logits.double(), -1)[0].gather(1, tgt.T).sum())
+
+    for b in range(len(SOURCES)):
+        if greedy[b][-1] == EOS and beam[b][-1] == EOS:
+            assert log_prob(b, beam[b]) >= log_prob(b, greedy[b]) - 1e-5
+
+
+def test_exact_matches():
+    tgt, lengths = padded([[4, 5, EOS], [6, EOS]])
+    outputs = [np.array([4, 5, EOS]), np.array([6, 7, EOS])]
+    assert seq2seq.exact_matches(outputs, tgt, lengths).tolist() == [True, False]
+    assert seq2seq.exact_matches([np.array([4, 5]), np.array([6, EOS])], tgt,
+                                 lengths).tolist() == [False, True]
