@@ -1,10 +1,9 @@
-"""A torch model and its optimizer as plain data, built where the student's function runs.
+"""A check's torch model and optimizer, written down as plain data and built from it.
 
 An exercise such as ``seq2seq_training_step(model, optimizer, batch, max_norm)`` takes a
-``torch.nn.Module`` and a ``torch.optim.Optimizer``. When an instructor grades, the
-student's function runs in a process of its own and only plain data crosses
-(``seqbook.course.wire``), so a check cannot hand it a model. It hands it a *recipe*
-instead, a plain dict:
+``torch.nn.Module`` and a ``torch.optim.Optimizer``. A check writes each case down as a
+*recipe*, a plain dict, so that it can build the same model again and again (once for the
+student, once per typical mistake it computes):
 
 - ``model_recipe(options, state, grads)``: :func:`seqbook.models.seq2seq.make_model`'s
   keyword arguments, every parameter's values (float32 arrays, by
@@ -12,13 +11,13 @@ instead, a plain dict:
 - ``optimizer_recipe(of, kind, options)``: ``torch.optim.<kind>`` over the parameters of
   the model recipe at argument ``of``.
 
-:func:`build_arguments` turns recipes into the objects, in the student's process when
-grading (``seqbook.course.student`` calls it before the student's function) and in the
-notebook's own process otherwise (the check calls it: :func:`arguments_for`). Either way
-the model's parameters share memory with the recipe's ``state`` arrays, so an update in
-place (``optimizer.step()``) changes them. The grader sends changed argument arrays back
-and writes them into its own, so after the call the check reads the updated parameters
-from the recipe in both cases.
+:func:`build_arguments` turns recipes into the objects; the model's parameters share
+memory with the recipe's ``state`` arrays, so after an update in place
+(``optimizer.step()``) the check reads the updated parameters from the recipe. The student's
+function always receives the objects. When an instructor grades, it runs in a process of
+its own, and the objects cross to it the one way the book has for torch objects,
+``seqbook.course.wire`` (``MODULES``, ``OPTIMIZERS``); what the call did to them comes back
+into the grader's objects, and so into the recipe's arrays.
 
 Recipes are built inside ``torch.random.fork_rng``: building one never moves the global
 random numbers on.
@@ -90,13 +89,11 @@ def build_arguments(args, kwargs):
 
 def runs_elsewhere(student):
     """True when ``student`` is the grader's stand-in for a function in another process
-    (``seqbook.course.proxy.RemoteFunction``), which builds recipes itself."""
-    return bool(getattr(student, "builds_recipes", False))
+    (``seqbook.course.proxy.RemoteFunction``): what it returns has crossed as plain data
+    (a tensor without its graph)."""
+    return bool(getattr(student, "in_another_process", False))
 
 
 def arguments_for(student, *args):
-    """The arguments to call ``student`` with: the recipes themselves for a function in
-    another process, the built objects for one in this process."""
-    if runs_elsewhere(student):
-        return list(args)
+    """The arguments to call ``student`` with: every recipe built into its object."""
     return build_arguments(args, {})[0]

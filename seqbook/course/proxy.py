@@ -227,11 +227,10 @@ class StudentException(Exception):
 
 
 class RemoteFunction:
-    """What the checks call in place of the student's function. A check hands it a torch
-    model and optimizer as recipes (``seqbook.checks.modules``): the student's process
-    builds them."""
+    """What the checks call in place of the student's function. Its arguments and results
+    cross as plain data (``seqbook.course.wire``): a tensor it returns has no graph."""
 
-    builds_recipes = True
+    in_another_process = True
 
     def __init__(self, process, name):
         self.process, self.__name__ = process, name

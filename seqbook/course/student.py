@@ -21,7 +21,6 @@ import traceback
 
 import numpy as np
 
-from seqbook.checks import modules
 from seqbook.course import link, wire
 from seqbook.course.answers import book_answer
 from seqbook.course.masters import strip_magics
@@ -207,9 +206,7 @@ class Server:
         before = [array.copy() if type(array) is np.ndarray else None for array in arrays]
         del BOOK_CALLS[:]
         try:
-            args, kwargs = modules.build_arguments(message.get("args", []),
-                                                   message.get("kwargs", {}))
-            value = self.function(*args, **kwargs)
+            value = self.function(*message.get("args", []), **message.get("kwargs", {}))
         except BaseException as error:  # noqa: BLE001 - everything is reported
             self.send({"op": "raise", "type": type(error).__name__[:80],
                        "message": clean(explain(error), self.workdir), "book": list(BOOK_CALLS)})

@@ -9,9 +9,10 @@ binary encoding of exactly these types:
 - torch tensors, sent as their numpy array and rebuilt as a tensor by the receiver;
 - handles: a callable the grader passes as an argument (a check's scripted decoder step)
   is sent as a number; the other side gets a stand-in that calls back;
-- torch objects the grader passes as arguments (Chapter 1's training step takes a model
-  and its optimizer): a module of a class in ``MODULES`` crosses as its class's name, its
-  ``init_args``, dtype, mode, state and gradients, an optimizer of a class in
+- torch objects the grader passes as arguments (the training steps of Chapters 1 and 4
+  take a model and its optimizer): a module of a class in ``MODULES`` crosses as its
+  class's name, its ``init_args`` (rebuilt by the builder ``MODULES`` names), dtype,
+  mode, state and gradients, an optimizer of a class in
   ``OPTIMIZERS`` as its class's name, the module whose parameters it updates (sent in the
   same call), its hyperparameters and its state; the student's side builds fresh ones
   (``rebuild_object``). Like handles they go one way: only the grader encodes them and
@@ -73,8 +74,13 @@ def _torch_tensor_class():
     return torch.Tensor if torch is not None else None
 
 
-# the torch classes whose objects the grader may pass, by module and qualified name
-MODULES = frozenset(["seqbook.models.language.CharModel"])
+# the torch modules the grader may pass, by module and qualified name, each with what
+# builds one from its ``init_args`` on the student's side: Chapter 1's name model (its
+# class) and Chapter 4's encoder-decoders (``make_model``, which records its arguments)
+MODULES = {
+    "seqbook.models.language.CharModel": "seqbook.models.language.CharModel",
+    "seqbook.models.seq2seq.Seq2Seq": "seqbook.models.seq2seq.make_model",
+}
 OPTIMIZERS = frozenset(["torch.optim.sgd.SGD", "torch.optim.adam.Adam"])
 OBJECT_DTYPES = frozenset(["float32", "float64"])
 
@@ -94,6 +100,9 @@ def _torch_object_kind(value):
 
 
 def _module_recipe(module):
+    if not isinstance(getattr(module, "init_args", None), dict):
+        raise NotPlainData(f"a {type(module).__name__} without the init_args it was built "
+                           "from (build it with its class or make_model)")
     parameters = dict(module.named_parameters())
     dtypes = {str(p.dtype).removeprefix("torch.") for p in parameters.values()}
     if len(dtypes) != 1 or not dtypes <= OBJECT_DTYPES:
@@ -191,7 +200,8 @@ def rebuild_object(kind, name, recipe, modules):
     allowed = MODULES if kind == "module" else OPTIMIZERS
     if name not in allowed:
         raise WireError(f"{name!r} is not a class that may cross")
-    module_name, _, class_name = name.rpartition(".")
+    builder = MODULES[name] if kind == "module" else name
+    module_name, _, class_name = builder.rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
     try:
         if kind == "module":

@@ -309,7 +309,15 @@ def make_model(kind, source_vocab_size, target_vocab_size, embed_size=32, hidden
                                    score=score)
     else:
         raise ValueError(f"kind must be 'plain' or 'attention'; got {kind!r}.")
-    return Seq2Seq(encoder, decoder, reverse_source=reverse_source)
+    model = Seq2Seq(encoder, decoder, reverse_source=reverse_source)
+    # what rebuilds this model elsewhere (seqbook.course.wire: a graded training step)
+    model.init_args = {"kind": kind, "source_vocab_size": source_vocab_size,
+                       "target_vocab_size": target_vocab_size, "embed_size": embed_size,
+                       "hidden_size": hidden_size, "attention_size": attention_size,
+                       "reverse_source": reverse_source, "zero_v": zero_v,
+                       "bidirectional": bidirectional, "score": score,
+                       "decoder_size": decoder_size}
+    return model
 
 
 def attention_params_from_torch(decoder):

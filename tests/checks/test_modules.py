@@ -1,5 +1,5 @@
-"""Tests for seqbook.checks.modules: a model and its optimizer as recipes, built the same
-in the notebook and in a student's process, whose in-place updates land in the recipe."""
+"""Tests for seqbook.checks.modules: a model and its optimizer as recipes, built into the
+objects the student's function gets, whose in-place updates land in the recipe."""
 
 import numpy as np
 import torch
@@ -51,15 +51,17 @@ def test_building_leaves_the_random_numbers_alone():
     assert torch.equal(state, torch.get_rng_state())
 
 
-def test_arguments_for_passes_recipes_to_a_function_elsewhere():
+def test_arguments_for_builds_the_objects_wherever_the_function_runs():
+    """The student's function always gets a model: in grading, the wire carries it."""
+    from seqbook.course.proxy import RemoteFunction
+
     _, plan = recipe()
-
-    class Remote:
-        builds_recipes = True
-
-    assert modules.arguments_for(Remote(), plan, 1) == [plan, 1]
-    built = modules.arguments_for(lambda *args: None, plan, 1)
-    assert isinstance(built[0], torch.nn.Module) and built[1] == 1
+    for student in (lambda *args: None, RemoteFunction(None, "f")):
+        built = modules.arguments_for(student, plan, 1)
+        assert isinstance(built[0], torch.nn.Module) and built[1] == 1
+        assert built[0].init_args == plan["options"] | {
+            "reverse_source": False, "zero_v": False, "bidirectional": True,
+            "score": "additive", "decoder_size": 4}
 
 
 def test_plain_arguments_pass_unchanged():
@@ -68,7 +70,7 @@ def test_plain_arguments_pass_unchanged():
     assert modules.build_arguments(args, {})[0][1] == {"seqbook": "not a recipe"}
 
 
-def test_the_grader_builds_recipes():
+def test_the_graders_stand_in_is_known_to_run_elsewhere():
     from seqbook.course.proxy import RemoteFunction
 
     assert modules.runs_elsewhere(RemoteFunction(None, "f"))

@@ -203,3 +203,41 @@ def test_a_class_that_may_not_cross_is_never_built():
     forged = data.replace(name, b"subprocess.Popen" + b" " * (len(name) - 16))
     with pytest.raises(wire.WireError):
         wire.decode(forged, make_callable=lambda handle: None)
+
+
+def _seq2seq_and_optimizer(kind="attention"):
+    from seqbook.models import seq2seq
+
+    torch.manual_seed(0)
+    model = seq2seq.make_model(kind, 7, 6, embed_size=3, hidden_size=4, attention_size=2,
+                               score="general" if kind == "attention" else "additive")
+    for parameter in model.parameters():
+        parameter.grad = torch.full_like(parameter, 0.5)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("kind", ["plain", "attention"])
+def test_an_encoder_decoder_is_rebuilt_by_make_model_on_the_students_side(kind):
+    model, optimizer = _seq2seq_and_optimizer(kind)
+    _, (model2, optimizer2), _ = student_roundtrip([model, optimizer])
+    assert type(model2) is type(model) and model2 is not model
+    assert model2.init_args == model.init_args
+    src, tgt_in = torch.tensor([[4, 5, 6]]), torch.tensor([[1, 4]])
+    torch.testing.assert_close(model2(src, torch.tensor([3]), tgt_in)[0],
+                               model(src, torch.tensor([3]), tgt_in)[0], rtol=0, atol=0)
+    optimizer.step()
+    optimizer2.step()
+    for mine, theirs in zip(model.parameters(), model2.parameters()):
+        assert torch.equal(mine, theirs)
+    for old, new in [(model, model2), (optimizer, optimizer2)]:
+        data, _ = wire.encode(wire.object_state(new))
+        wire.load_object_state(old, wire.decode(data)[0])
+
+
+def test_a_module_without_init_args_does_not_cross():
+    from seqbook.models import seq2seq
+
+    model, _ = _seq2seq_and_optimizer()
+    bare = seq2seq.Seq2Seq(model.encoder, model.decoder)  # not built by make_model
+    with pytest.raises(wire.NotPlainData, match="without the init_args"):
+        wire.encode([bare], handle_of=lambda function: 0)
