@@ -42,3 +42,12 @@ def test_python_and_notebooks_are_tidy():
     ruff = [sys.executable, "-m", "ruff", "check", str(ROOT)]
     completed = subprocess.run(ruff, capture_output=True, text=True, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout[-3000:]
+
+
+def test_the_bibliography_parses():
+    """A broken entry (a merge that drops a closing brace) stops the whole book build; this
+    says so in the quick tier, with the line."""
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "book" / "references.bib")).entries
+    assert len(entries) >= 20
