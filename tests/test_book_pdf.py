@@ -42,8 +42,12 @@ SECONDS = 900
 
 
 def normalized(text):
-    """Ligatures undone (fi, fl), every run of white space one space."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    """Ligatures undone (fi, fl), Sphinx's curly quotes straightened (Luong's), every run of
+    white space one space."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"',
+                                         "\u201d": '"'}))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def reading_titles():
