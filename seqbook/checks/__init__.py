@@ -197,6 +197,51 @@ def diagnose(result, expected, mistakes, what, tolerance=1e-8, properties=None):
     )
 
 
+def as_token_ids(result, what, should_return):
+    """A decoding exercise's result as a float array of whole numbers (token ids), or a
+    failure naming what it should be: ``should_return`` completes "... should return"."""
+    if hasattr(result, "detach"):  # a torch tensor
+        result = result.detach().numpy()
+    try:
+        tokens = np.asarray(result)
+        if tokens.dtype == object:
+            raise ValueError
+        tokens = tokens.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ExerciseFailure(f"{what}: {should_return}; got {type(result).__name__}, which "
+                              "is not one.") from None
+    if not np.all(tokens == np.round(tokens)):
+        raise ExerciseFailure(f"{what}: the result holds {tokens.tolist()}; token ids are "
+                              "integers.")
+    return tokens
+
+
+def check_gradient_dict(result, function, keys, shapes, expected, mistakes_by_key, what,
+                        tolerance, compared=""):
+    """The checks a backward exercise's dict of gradients needs, in order: a dict, every key
+    in ``keys``, each gradient of the shape of what it is the gradient of (a transpose is
+    named), then each compared with ``expected[key]`` by :func:`diagnose` with the typical
+    wrong values of ``mistakes_by_key[key]``. ``what`` names the case; ``compared``, if given,
+    says what the right answer comes from (", compared with central differences")."""
+    if not isinstance(result, dict):
+        raise ExerciseFailure(f"{function} should return a dict with keys {keys}; got "
+                              f"{type(result).__name__}.")
+    missing = [key for key in keys if key not in result]
+    if missing:
+        raise ExerciseFailure(f"the returned dict has no entry for {missing}; it needs all of "
+                              f"{keys}.")
+    for key in keys:
+        gradient = result[key]
+        if np.shape(gradient) != shapes[key] and np.shape(gradient) == shapes[key][::-1]:
+            raise ExerciseFailure(
+                f"the gradient for {key} has shape {np.shape(gradient)}, the transpose of "
+                f"{key}'s shape {shapes[key]}: a gradient has the shape of what it is the "
+                "gradient of.")
+        gradient = expect_array(gradient, shapes[key], f"the gradient for {key} ({what})")
+        diagnose(gradient, expected[key], mistakes_by_key.get(key, {}),
+                 f"the gradient for {key} ({what}){compared}", tolerance=tolerance)
+
+
 def _swap_in_the_books(student, helpers):
     """Bind the book's function of each helper in the student's namespace where it holds
     the student's own; returns (the names swapped, a function that puts them back), or

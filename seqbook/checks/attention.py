@@ -27,6 +27,7 @@ import numpy as np
 from seqbook import reference
 from seqbook.checks import (
     ExerciseFailure,
+    as_token_ids,
     blames_earlier,
     call_student,
     diagnose,
@@ -670,23 +671,11 @@ def _check_greedy(student, rng, eos_steps, max_length, what, vocab_size=8, sos_i
 
 def _check_tokens(result, expected, decoder, sos_id, eos_id, pad_id, what):
     B, L = expected.shape
-    if hasattr(result, "detach"):
-        result = result.detach().numpy()
-    try:
-        tokens = np.asarray(result)
-        if tokens.dtype == object:
-            raise ValueError
-        tokens = tokens.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ExerciseFailure(f"{what}: greedy_decode should return one int array (B, L), "
-                              "every row padded with pad_id to the same length; got "
-                              f"{type(result).__name__} that is not one.")
+    tokens = as_token_ids(result, what, "greedy_decode should return one int array (B, L), "
+                                        "every row padded with pad_id to the same length")
     if tokens.shape == (L, B) and L != B:
         raise ExerciseFailure(f"{what}: the result has shape {tokens.shape}, time first; "
                               f"return (B, L) = {(B, L)}: np.stack(tokens, axis=1).")
-    if not np.all(tokens == np.round(tokens)):
-        raise ExerciseFailure(f"{what}: the result holds {tokens.tolist()}; it should hold "
-                              "token ids, integers.")
     raw = decoder.script[:, :L]
     with_sos = np.concatenate([np.full((B, 1), sos_id), expected], axis=1)
     eos_as_pad = np.where(expected == eos_id, pad_id, expected)

@@ -22,6 +22,7 @@ from seqbook.checks import (
     ExerciseFailure,
     blames_earlier,
     call_student,
+    check_gradient_dict,
     diagnose,
     expect_array,
     forward_sizes,
@@ -556,30 +557,14 @@ def _check_backward(student, case, what):
     d_hidden, d_cell, x, hidden_prev, cell_prev, W_x, W_h, b = case
     result = call_student(student, *case, name="lstm_cell_backward", hint=TRANSPOSE_HINT,
                           case=what)
-    if not isinstance(result, dict):
-        raise ExerciseFailure(
-            f"lstm_cell_backward should return a dict with keys {BACKWARD_KEYS}; got "
-            f"{type(result).__name__}.")
-    missing = [key for key in BACKWARD_KEYS if key not in result]
-    if missing:
-        raise ExerciseFailure(f"the returned dict has no entry for {missing}; it needs all "
-                              f"of {BACKWARD_KEYS}.")
     shapes = {"x": x.shape, "hidden_prev": hidden_prev.shape, "cell_prev": cell_prev.shape,
               "W_x": W_x.shape, "W_h": W_h.shape, "b": b.shape}
     expected = _numerical_cell_gradients(*case)
     mistakes = _backward_mistakes(*case)
-    for key in BACKWARD_KEYS:
-        gradient = result[key]
-        if np.shape(gradient) != shapes[key] and np.shape(gradient) == shapes[key][::-1]:
-            raise ExerciseFailure(
-                f"the gradient for {key} has shape {np.shape(gradient)}, the transpose of "
-                f"{key}'s shape {shapes[key]}: a gradient has the shape of what it is the "
-                "gradient of.")
-        gradient = expect_array(gradient, shapes[key], f"the gradient for {key} ({what})")
-        diagnose(gradient, expected[key],
-                 {message: wrong[key] for message, wrong in mistakes.items()},
-                 f"the gradient for {key} ({what}), compared with central differences",
-                 tolerance=1e-6)
+    check_gradient_dict(result, "lstm_cell_backward", BACKWARD_KEYS, shapes, expected,
+                        {key: {message: wrong[key] for message, wrong in mistakes.items()}
+                         for key in BACKWARD_KEYS},
+                        what, tolerance=1e-6, compared=", compared with central differences")
 
 
 def _backward_case(rng, batch, input_size, hidden_size, forget_bias=0.0, d_hidden=True,

@@ -15,6 +15,7 @@ from seqbook.checks import (
     ExerciseFailure,
     blames_earlier,
     call_student,
+    check_gradient_dict,
     diagnose,
     expect_array,
     forward_sizes,
@@ -209,15 +210,6 @@ def _check_backward(student, rng, batch, input_size, hidden_size, what):
                           weights["W_hh"], name="rnn_cell_backward", case=what)
     if result is None or result is Ellipsis:
         raise ExerciseFailure("rnn_cell_backward returned None: return the dict of reference.")
-    if not isinstance(result, dict):
-        raise ExerciseFailure(
-            f"rnn_cell_backward should return a dict with keys {BACKWARD_KEYS}; got "
-            f"{type(result).__name__}."
-        )
-    missing = [key for key in BACKWARD_KEYS if key not in result]
-    if missing:
-        raise ExerciseFailure(f"the returned dict has no entry for {missing}; it needs all of "
-                              f"{BACKWARD_KEYS}.")
     expected = _torch_cell_gradients(d_hidden, x, hidden_prev, weights)
     d_pre = d_hidden * (1 - hidden**2)
     no_tanh = d_hidden
@@ -244,17 +236,8 @@ def _check_backward(student, rng, batch, input_size, hidden_size, what):
             "averaged over the batch: sum d_pre over axis 0 instead.": d_pre.mean(axis=0),
         },
     }
-    for key in BACKWARD_KEYS:
-        gradient = result[key]
-        if np.shape(gradient) != shapes[key] and np.shape(gradient) == shapes[key][::-1]:
-            raise ExerciseFailure(
-                f"the gradient for {key} has shape {np.shape(gradient)}, the transpose of "
-                f"{key}'s shape {shapes[key]}: a gradient has the shape of what it is the "
-                "gradient of."
-            )
-        gradient = expect_array(gradient, shapes[key], f"the gradient for {key}")
-        diagnose(gradient, expected[key], mistakes_by_key.get(key, {}),
-                 f"the gradient for {key} ({what})", tolerance=1e-7)
+    check_gradient_dict(result, "rnn_cell_backward", BACKWARD_KEYS, shapes, expected,
+                        mistakes_by_key, what, tolerance=1e-7)
 
 
 def rnn_cell_backward_public(student):

@@ -30,7 +30,7 @@ import copy
 import numpy as np
 import torch
 
-from seqbook.checks import ExerciseFailure, call_student, hidden_rng, shuffled, size
+from seqbook.checks import ExerciseFailure, as_token_ids, call_student, hidden_rng, shuffled, size
 from seqbook.checks.modules import (
     arguments_for,
     build_arguments,
@@ -432,22 +432,11 @@ def _beam(step, state, beam_size, max_length, alpha, score="log", penalty="gnmt"
 
 
 def _as_tokens(result, what):
-    if isinstance(result, torch.Tensor):
-        result = result.detach().numpy()
-    try:
-        tokens = np.asarray(result)
-        if tokens.dtype == object:
-            raise ValueError
-        tokens = tokens.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ExerciseFailure(f"{what}: beam_search should return one int array (L,) of "
-                              f"token ids; got {type(result).__name__}.") from None
+    tokens = as_token_ids(result, what, "beam_search should return one int array (L,) of "
+                                        "token ids")
     if tokens.ndim != 1:
         raise ExerciseFailure(f"{what}: beam_search returned shape {tokens.shape}; return the "
                               "best output alone, a 1-D array (L,) of token ids.")
-    if not np.all(tokens == np.round(tokens)):
-        raise ExerciseFailure(f"{what}: the result holds {tokens.tolist()}; token ids are "
-                              "integers.")
     return tokens.astype(int).tolist()
 
 
