@@ -72,35 +72,36 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-# Rough seconds per file with two workers on the 2-core machine (the README's benchmark
-# of the notebooks, and the quickest of two full runs of tools/run.py test on a shared
-# machine), used only to hand the longest files out first; a file not listed counts as
-# 60 s if it is a notebook, else 1 s. Renamed or stale entries make a run slower, never
-# wrong.
+# Rough seconds per file with two workers on the 2-core machine (a full run of
+# tools/run.py test --durations=0, 2026-12-02), used only to hand the longest files out
+# first; a file not listed counts as 60 s if it is a notebook, else 1 s. Renamed or
+# stale entries make a run slower, never wrong.
 SECONDS = {
-    "tests/test_colab.py": 390,  # five labs, each in a fresh venv that installs the wheel
-    "tests/test_bundle_venv.py": 250,  # four bundles installed, their five lessons run
-    "tests/test_browser.py": 110,  # with the book build
-    "tests/test_book_pdf.py": 150,  # prints the whole book to PDF
-    "tests/test_browser_text.py": 100,  # 13 pages, 3 visits each, after the book build
-    "tests/test_jupyterlab.py": 90,  # a JupyterLab server, a kernel importing torch
-    "tests/course/test_grading.py": 100,  # two otter runs
-    "solutions/04a_seq2seq.ipynb": 87,
-    "lessons/04b_attention.ipynb": 85,
-    "lessons/04a_seq2seq.ipynb": 83,
-    "solutions/04b_attention.ipynb": 82,
-    "solutions/04c_luong.ipynb": 40,
-    "lessons/04c_luong.ipynb": 40,
-    "lessons/02_lstm.ipynb": 50,
-    "solutions/02_lstm.ipynb": 48,
-    "solutions/03_gru.ipynb": 46,
-    "lessons/03_gru.ipynb": 44,
-    "tests/course/test_grading_cli.py": 36,
-    "lessons/01_rnn.ipynb": 28,
-    "solutions/01_rnn.ipynb": 23,
-    "tests/models/test_seq2seq.py": 14,
+    "tests/test_colab.py": 230,  # every lesson under nbval in one fresh venv
+    "tests/test_bundle_venv.py": 100,  # four bundles installed, Chapter 1's lesson run
+    "tests/course/test_grading.py": 130,  # two otter runs
+    "tests/test_browser.py": 100,  # with the book build
+    "tests/test_book_pdf.py": 90,  # prints the whole book to PDF
+    "tests/course/test_grading_cli.py": 70,
+    "tests/test_browser_text.py": 70,  # 13 pages, 3 visits each, after the book build
+    "tests/checks/test_hidden_seeds.py": 60,
+    "tests/course/test_gradescope.py": 55,
+    "tests/test_jupyterlab.py": 50,  # a JupyterLab server, a kernel importing torch
+    "tests/course/test_throughput.py": 40,
+    "tests/course/test_tampering.py": 36,
+    "solutions/04a_seq2seq.ipynb": 35,
+    "tests/test_new_chapter.py": 32,
+    "solutions/04b_attention.ipynb": 30,
+    "solutions/02_lstm.ipynb": 29,
+    "solutions/01_rnn.ipynb": 26,
+    "solutions/03_gru.ipynb": 23,
+    "solutions/04c_luong.ipynb": 23,
+    "tests/views/test_live.py": 17,
+    "tests/course/test_seeds.py": 9,
+    "tests/course/test_publishing.py": 7,
+    "tests/models/test_seq2seq.py": 7,
+    "tests/course/test_sandbox.py": 6,
     "tests/views/test_explorers_attention.py": 5,
-    "tests/tasks/test_reviews.py": 5,
 }
 
 

@@ -94,16 +94,22 @@ RUNNER = textwrap.dedent("""\
 """)
 
 
-def execute(venv, notebook, **env):
-    """Execute ``notebook`` in its folder with a kernel of ``venv``'s Python (nbclient and
-    ipykernel must be installed there); raises with the failing cell's error."""
-    venv, notebook = pathlib.Path(venv), pathlib.Path(notebook)
-    kernels = venv / "share" / "jupyter" / "kernels" / "seqbook-test"
+def install_kernel(venv, name):
+    """A Jupyter kernel ``name`` running ``venv``'s Python (ipykernel must be installed
+    there), found by whoever has JUPYTER_PATH at ``venv/share/jupyter``."""
+    kernels = pathlib.Path(venv) / "share" / "jupyter" / "kernels" / name
     kernels.mkdir(parents=True, exist_ok=True)
     (kernels / "kernel.json").write_text(json.dumps({
         "argv": [str(python_of(venv)), "-m", "ipykernel_launcher", "-f",
                  "{connection_file}"],
-        "display_name": "seqbook test", "language": "python"}))
+        "display_name": f"seqbook ({name})", "language": "python"}))
+
+
+def execute(venv, notebook, **env):
+    """Execute ``notebook`` in its folder with a kernel of ``venv``'s Python (nbclient and
+    ipykernel must be installed there); raises with the failing cell's error."""
+    venv, notebook = pathlib.Path(venv), pathlib.Path(notebook)
+    install_kernel(venv, "seqbook-test")
     runner = venv / "run_notebook.py"
     runner.write_text(RUNNER)
     return _run([python_of(venv), runner, notebook, notebook.parent],

@@ -74,8 +74,9 @@ them here would build the book or grade every chapter a second time):
   its ``WRONG_ANSWERS``: add the new chapter's there) loses points with a helpful message;
   ``tests/course/test_grading_cli.py`` grades every lab through ``seqbook assign`` and
   ``seqbook grade`` the same way.
-- nbval (``python3 tools/run.py test``): every notebook in ``lessons/`` and ``solutions/``
-  re-executes to its committed outputs.
+- nbval (``python3 tools/run.py test``): every notebook in ``solutions/`` re-executes to
+  its committed outputs, and every notebook in ``lessons/`` does, alone in a fresh
+  environment that installs the book's package (``tests/test_colab.py``).
 """
 
 import ast

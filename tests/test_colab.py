@@ -1,22 +1,32 @@
-"""A lab opened alone where the book's package is missing (Colab, Binder, a bare Jupyter)
-installs it with its set-up cell and runs top to bottom.
+"""Every lab opened alone where the book's package is missing (Colab, Binder, a bare
+Jupyter) installs it with its set-up cell, runs top to bottom and prints what the committed
+lesson shows: this is where lessons/ goes through nbval (tools/run.py leaves lessons/ out
+of the main run, so each lesson is executed once, here).
 
 The wheel is built as the book build builds it (``publishing.build_wheel``, which
-``book/_ext/package_wheel.py`` calls) and served on 127.0.0.1; each lab is copied alone
-into an empty folder and executed in a fresh environment holding only torch, ipykernel
-and nbclient (tests/fresh_venv.py), with SEQBOOK_PACKAGE_URL at the served wheel. The
-data packages and the rest come from this machine's pip index, as Colab's come from PyPI.
+``book/_ext/package_wheel.py`` calls) and served on 127.0.0.1. One fresh environment holds
+only torch, ipykernel and nbclient (tests/fresh_venv.py), as a new runtime does. Each lab
+is copied alone into an empty folder of its own and run by nbval (the main environment's
+pytest, ``--nbval-kernel-name``) in a kernel of that environment, with
+SEQBOOK_PACKAGE_URL at the served wheel and no path to this checkout. The first lab's
+set-up cell finds seqbook missing and installs it with the pins it lacks (the data
+packages and the rest come from this machine's pip index, as Colab's come from PyPI); the
+labs after it run in the same environment. Every lab's set-up cell is the same cell
+(tests/test_chapter_contract.py), so one install proves the cell; each lab's own cells
+run in a kernel that sees the book's package only as a student's would.
 """
 
 import functools
 import http.server
 import shutil
+import subprocess
+import sys
 import threading
 
 import nbformat
 import pytest
 
-from seqbook.course import dependencies, masters, publishing
+from seqbook.course import dependencies, publishing
 from tests import fresh_venv
 from tests.conftest import CHAPTERS, ROOT
 
@@ -39,23 +49,77 @@ def served_wheel(tmp_path_factory):
     server.shutdown()
 
 
+KERNEL = "seqbook-colab"
+# What the set-up cell installs where only BASE is: the book's pins it lacks and the data.
+INSTALLED_BY_THE_SETUP_CELL = ["numpy", "matplotlib", "ipywidgets", "otter-grader", "faker",
+                               "textblob", "babel"]
+
+
 @pytest.fixture(scope="module")
-def base_venv():
-    return fresh_venv.base("colab", BASE)
+def runtime(tmp_path_factory):
+    """A fresh environment over the cached base, with a Jupyter kernel of its Python."""
+    base = fresh_venv.base("colab", BASE)
+    venv = fresh_venv.layer(tmp_path_factory.mktemp("colab") / "venv", base)
+    fresh_venv.install_kernel(venv, KERNEL)
+    return venv
 
 
-@pytest.mark.parametrize("lab", CHAPTERS)
-def test_a_lab_alone_installs_the_book_and_runs(lab, served_wheel, base_venv, tmp_path):
-    venv = fresh_venv.layer(tmp_path / "venv", base_venv)
+def installed(venv):
+    """{canonical distribution name: version} of what ``venv`` itself holds (not its base)."""
+    found = {}
+    for path in fresh_venv.site_packages(venv).glob("*.dist-info"):
+        name, version = path.name.removesuffix(".dist-info").rsplit("-", 1)
+        found[dependencies.canonical(name)] = version
+    return found
+
+
+def run_with_nbval(venv, notebook, **env):
+    """nbval on ``notebook`` in a kernel of ``venv``: every cell runs, and its outputs must
+    be the committed ones (sanitized as in the main run). Returns pytest's report."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+               "no:xdist", "--rootdir", notebook.parent, "--nbval", "--nbval-kernel-name",
+               KERNEL, "--nbval-sanitize-with", ROOT / "tests" / "sanitize.cfg", notebook]
+    done = subprocess.run([str(part) for part in command], cwd=notebook.parent,
+                          capture_output=True, text=True, env=fresh_venv.clean_env(
+                              JUPYTER_PATH=str(venv / "share" / "jupyter"), **env))
+    return done.returncode, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("lab", CHAPTERS)  # in order: the first lab installs the book
+def test_a_lab_alone_installs_the_book_and_reproduces_its_outputs(lab, served_wheel,
+                                                                  runtime, tmp_path):
+    before = installed(runtime)
+    installs = "seqbook" not in before  # the first lab run in this environment
     folder = tmp_path / "student"
     folder.mkdir()
     shutil.copy(ROOT / "lessons" / f"{lab}.ipynb", folder / f"{lab}.ipynb")
-    fresh_venv.execute(venv, folder / f"{lab}.ipynb", SEQBOOK_PACKAGE_URL=served_wheel)
-    executed = nbformat.read(folder / f"{lab}.ipynb", as_version=4)
-    [setup] = [cell for cell in executed.cells if masters.is_install_cell(cell)]
-    printed = "".join(output.get("text", "") for output in setup.outputs)
-    assert printed.startswith(f"Installing seqbook {publishing.version()} and "), printed
-    assert "faker==" in printed and "otter-grader==" in printed, printed
-    assert "torch" not in printed, "an installed torch should be left alone: " + printed
-    installed = list(fresh_venv.site_packages(venv).glob("seqbook-*.dist-info"))
-    assert [path.name for path in installed] == [f"seqbook-{publishing.version()}.dist-info"]
+    code, report = run_with_nbval(runtime, folder / f"{lab}.ipynb",
+                                  SEQBOOK_PACKAGE_URL=served_wheel)
+    assert code == 0, f"lessons/{lab}.ipynb, alone in a fresh environment:\n{report}"
+    after = installed(runtime)
+    assert after.get("seqbook") == publishing.version(), after
+    assert "torch" not in after, "an installed torch should be left alone"
+    if installs:
+        for name in INSTALLED_BY_THE_SETUP_CELL:
+            pin = dependencies.pinned_version(name)
+            assert after.get(name) == pin, f"the set-up cell should install {name}=={pin}"
+    else:
+        assert after == before, "seqbook was installed: the set-up cell installs nothing"
+
+
+def test_nbval_runs_in_the_fresh_environment_and_fails_on_a_wrong_output(runtime, tmp_path):
+    """The check above can fail: a notebook whose saved output is not what its cell prints
+    is reported, and the kernel is the fresh environment's Python, not this checkout's."""
+    def notebook(printed):
+        cell = nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)", execution_count=1)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed + "\n")]
+        return nbformat.v4.new_notebook(cells=[cell])
+
+    for name, printed, passes in [("right", str(runtime), True),
+                                  ("wrong", sys.prefix, False)]:
+        path = tmp_path / name / f"{name}.ipynb"
+        path.parent.mkdir()
+        nbformat.write(notebook(printed), path)
+        code, report = run_with_nbval(runtime, path)
+        assert (code == 0) == passes, report
+    assert "1 failed" in report, report

@@ -115,8 +115,10 @@ def make_pdf(extra=()):
     return subprocess.run([PYTHON, ROOT / "tools" / "book_pdf.py", *extra], cwd=ROOT).returncode
 
 
-# nbval re-executes every notebook in lessons/ and solutions/ and compares its outputs
-# with the committed ones (strict mode); the sanitize file covers memory addresses only.
+# nbval re-executes every notebook in solutions/ (pyproject.toml's testpaths) and compares
+# its outputs with the committed ones (strict mode); the sanitize file covers memory
+# addresses only. The notebooks in lessons/ go through nbval in tests/test_colab.py, each
+# alone in a fresh environment as a student opens it, so each is executed once.
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg"]
 
 
