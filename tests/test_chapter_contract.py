@@ -69,11 +69,11 @@ them here would build the book or grade every chapter a second time):
 - ``tests/test_browser.py``: every page loads with no console error, typesets its math
   and renders its widgets (desktop and 400 px), the search finds each chapter, each lab
   offers its student notebook and launch buttons and keeps its solutions collapsed.
-- ``tests/course/test_grading.py``: each lab's instructor notebook scores full marks, its
-  untouched student notebook zero, and a typical wrong answer to each exercise (listed in
-  its ``WRONG_ANSWERS``: add the new chapter's there) loses points with a helpful message;
-  ``tests/course/test_grading_cli.py`` grades every lab through ``seqbook assign`` and
-  ``seqbook grade`` the same way.
+- ``tests/course/test_grading_cli.py``: through ``seqbook assign`` and ``seqbook grade``,
+  each lab's instructor notebook scores full marks and its untouched student notebook
+  zero, exercise by exercise; ``tests/course/test_grading.py``: a typical wrong answer to
+  each exercise (listed in its ``WRONG_ANSWERS``: add the new chapter's there) loses
+  points with a helpful message.
 - nbval (``python3 tools/run.py test``): every notebook in ``solutions/`` re-executes to
   its committed outputs, and every notebook in ``lessons/`` does, alone in a fresh
   environment that installs the book's package (``tests/test_colab.py``).

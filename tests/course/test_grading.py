@@ -286,14 +286,6 @@ def test_otter_gives_the_instructor_notebook_full_marks(assigned, tmp_path):
         assert score == maximum, f"{question}: {score}/{maximum}\n{output}"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_instructor_notebook_scores_full_marks(chapter, assigned, tmp_path):
-    scores = seqbook_grade(assigned[chapter]["zip"], assigned[chapter]["solution"], tmp_path)
-    assert scores, "no exercises were graded"
-    for question, (score, maximum, feedback) in scores.items():
-        assert score == maximum, f"{question}: {score}/{maximum}\n{feedback}"
-
-
 def seqbook_grade(zip_path, notebook, tmp_path):
     """Grade one notebook with `seqbook grade`; returns {question: (score, max, feedback)}."""
     before = digest(notebook)
@@ -311,6 +303,8 @@ def seqbook_grade(zip_path, notebook, tmp_path):
 # with `seqbook grade` on both. Every chapter's instructor, untouched and wrong answers are
 # graded by `seqbook grade`, which runs otter's own test files from that chapter's
 # autograder zip against only the exercise cells (and nbval executes every notebook whole).
+# Every chapter's instructor and untouched notebooks are graded, exercise by exercise, in
+# tests/course/test_grading_cli.py (through `seqbook assign` and `seqbook grade`).
 OTTER_CHAPTER = OTTER_ZERO_CHAPTER = CHAPTERS[0]
 
 
@@ -324,17 +318,6 @@ def test_otter_scores_the_untouched_student_notebook_zero(assigned, tmp_path):
         assert maximum > 0
         assert score == 0, f"{question} scored {score} with no answer written"
         assert "replace the `...`" in output.lower(), f"{question}: no hint to start\n{output}"
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_untouched_student_notebook_scores_zero(chapter, assigned, tmp_path):
-    lesson = ROOT / "lessons" / f"{chapter}.ipynb"
-    scores = seqbook_grade(assigned[chapter]["zip"], lesson, tmp_path)
-    assert scores, "no exercises were graded"
-    for question, (score, maximum, feedback) in scores.items():
-        assert maximum > 0
-        assert score == 0, f"{question} scored {score} with no answer written"
-        assert "replace the `...`" in feedback.lower(), f"{question}: no hint to start\n{feedback}"
 
 
 def fill_answers(notebook, answers):

@@ -208,11 +208,29 @@ def test_nothing_is_written_into_or_beside_the_submissions(graded):
     assert not pathlib.Path("/tmp/seqbook-escaped.txt").exists()
 
 
+def result_of(graded, suffix):
+    matches = [result for result in graded["results"] if result.label.endswith(suffix)]
+    assert len(matches) == 1, f"{suffix}: {[result.label for result in graded['results']]}"
+    return matches[0]
+
+
+def case_messages(exercise):
+    return "\n".join(case["message"] for case in exercise["cases"])
+
+
+# Every lab's instructor and untouched notebooks, graded by `seqbook grade` from the
+# instructor bundle: every exercise full marks, every exercise zero with the hint to start
+# (tests/course/test_grading.py checks `otter run` agrees on Chapter 1).
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_instructor_notebook_scores_full_marks(graded, chapter):
     row_ = row(graded, f"instructor/{chapter}.ipynb")
     assert row_["status"] == "graded" and row_["chapter"] == chapter
     assert float(row_["total"]) == float(row_["possible"]) == master_of(chapter).possible
+    result = result_of(graded, f"instructor/{chapter}.ipynb")
+    assert set(result.exercises) == set(master_of(chapter).exercises)
+    for name, exercise in result.exercises.items():
+        assert exercise["score"] == exercise["possible"] > 0, \
+            f"{name}: {exercise['score']}/{exercise['possible']}\n{case_messages(exercise)}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -220,6 +238,13 @@ def test_untouched_lesson_scores_zero_with_a_hint_to_start(graded, chapter):
     row_ = row(graded, f"untouched/{chapter}.ipynb")
     assert row_["status"] == "graded" and float(row_["total"]) == 0
     assert "replace the `...`" in row_["message"].lower()
+    result = result_of(graded, f"untouched/{chapter}.ipynb")
+    assert set(result.exercises) == set(master_of(chapter).exercises)
+    for name, exercise in result.exercises.items():
+        assert exercise["possible"] > 0 and exercise["score"] == 0, \
+            f"{name} scored {exercise['score']} with no answer written"
+        assert "replace the `...`" in case_messages(exercise).lower(), \
+            f"{name}: no hint to start\n{case_messages(exercise)}"
 
 
 @pytest.mark.parametrize("name, words", [
